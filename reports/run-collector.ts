@@ -1,0 +1,260 @@
+import * as hdr from 'hdr-histogram-js';
+import type { RunEvent, RunOutcome } from './run-events.ts';
+
+export const summarySchemaVersion = 1;
+
+/** One second of scenario time. */
+export interface SeriesPoint {
+  /** Start of the second, scenario ms since the run's origin. */
+  t: number;
+  /** Devices online at the end of the second. */
+  online: number;
+  attempts: number;
+  successes: number;
+  failures: Record<string, number>;
+  lost: Record<string, number>;
+}
+
+/** Time to reconnect after the backend was back, in scenario ms. */
+export interface RecoveryPercentiles {
+  t50: number | null;
+  t90: number | null;
+  t99: number | null;
+  t100: number | null;
+}
+
+/** The JSON-ready result of a run; `summary.json` on disk. */
+export interface RunSummary {
+  schemaVersion: number;
+  scenario: string;
+  seed: string | number;
+  timeScale: number;
+  devices: number;
+  startedAt: string;
+  versions: Record<string, string>;
+  policy: Record<string, unknown>;
+  outcome: RunOutcome | 'partial';
+  /** Scenario ms from the origin to the last event. */
+  durationMs: number;
+  chaos: { kind: string; action: 'inject' | 'undo'; t: number; detail?: string }[];
+  /** When the fault hit (first inject) and the backend was back (last undo), scenario ms. */
+  faultAtMs: number | null;
+  restoredAtMs: number | null;
+  /** Time from `restoredAtMs` until each device was online again. Null: some devices never came back. */
+  recovery: RecoveryPercentiles;
+  attempts: { total: number; peakPerSecond: number; peakAtMs: number | null };
+  failures: { total: number; byCause: Record<string, number> };
+  /** How online devices noticed they had lost their connection. */
+  lost: { total: number; byCause: Record<string, number> };
+  /** Real-time handshake latency (attempt start to welcome), ms. */
+  handshakeMs: { p50: number; p90: number; p99: number; max: number; count: number };
+  devicesOnlineAtEnd: number;
+  neverReturned: { count: number; sample: number[] };
+  /** Self-checks of the harness against its own policy. */
+  verification: {
+    /** Attempts made earlier than the planned wait allowed (tolerance: `toleranceMs`). */
+    earlyAttempts: number;
+    toleranceMs: number;
+  };
+  series: SeriesPoint[];
+}
+
+function increment(record: Record<string, number>, key: string, by = 1): void {
+  record[key] = (record[key] ?? 0) + by;
+}
+
+/**
+ * Folds a run's events into its summary. Listener-shaped (`add`) so it can
+ * follow a live run or replay an event file; `summary()` may be called at any
+ * time and reflects what has been seen so far.
+ */
+export class RunCollector {
+  private start: Extract<RunEvent, { type: 'run-start' }> | undefined;
+  private end: Extract<RunEvent, { type: 'run-end' }> | undefined;
+  private lastT = 0;
+  private online = 0;
+  private everOnline: Uint8Array = new Uint8Array(0);
+  private isOnline: Uint8Array = new Uint8Array(0);
+  /** Scenario time each device came online after the restore, or NaN. */
+  private backAt: Float64Array = new Float64Array(0);
+  /** Last planned wait per device: when it was planned and how long. */
+  private waitPlannedAt: Float64Array = new Float64Array(0);
+  private waitDelay: Float64Array = new Float64Array(0);
+  private readonly series: SeriesPoint[] = [];
+  private readonly chaos: RunSummary['chaos'] = [];
+  private readonly failuresByCause: Record<string, number> = {};
+  private readonly lostByCause: Record<string, number> = {};
+  private attempts = 0;
+  private failures = 0;
+  private lostTotal = 0;
+  private earlyAttempts = 0;
+  private faultAt: number | null = null;
+  private restoredAt: number | null = null;
+  private readonly handshake = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
+
+  /** Real ms a timer may fire early (rounding in the event loop), scaled into scenario ms. */
+  private toleranceMs = 0;
+
+  readonly add = (event: RunEvent): void => {
+    this.lastT = Math.max(this.lastT, event.t);
+    switch (event.type) {
+      case 'run-start': {
+        this.start = event;
+        const n = event.devices;
+        this.everOnline = new Uint8Array(n);
+        this.isOnline = new Uint8Array(n);
+        this.backAt = new Float64Array(n).fill(Number.NaN);
+        this.waitPlannedAt = new Float64Array(n).fill(Number.NaN);
+        this.waitDelay = new Float64Array(n);
+        this.toleranceMs = 2 * event.timeScale;
+        break;
+      }
+      case 'run-end':
+        this.end = event;
+        break;
+      case 'phase':
+        break;
+      case 'chaos':
+        this.chaos.push({ kind: event.kind, action: event.action, t: event.t, ...(event.detail ? { detail: event.detail } : {}) });
+        if (event.action === 'inject' && this.faultAt === null) this.faultAt = event.t;
+        if (event.action === 'undo') {
+          this.restoredAt = event.t;
+          // Recovery is measured from the last restore: forget earlier returns.
+          this.backAt.fill(Number.NaN);
+          for (let i = 0; i < this.isOnline.length; i++) if (this.isOnline[i]) this.backAt[i] = event.t;
+        }
+        break;
+      case 'wait':
+        this.waitPlannedAt[event.device] = event.t;
+        this.waitDelay[event.device] = event.delayMs;
+        break;
+      case 'attempt': {
+        this.attempts++;
+        this.point(event.t).attempts++;
+        const plannedAt = this.waitPlannedAt[event.device];
+        if (!Number.isNaN(plannedAt) && event.t - plannedAt < this.waitDelay[event.device] - this.toleranceMs) {
+          this.earlyAttempts++;
+        }
+        break;
+      }
+      case 'online':
+        this.point(event.t).successes++;
+        this.handshake.recordValue(Math.max(1, Math.round(event.handshakeMs)));
+        if (!this.isOnline[event.device]) {
+          this.isOnline[event.device] = 1;
+          this.online++;
+        }
+        this.everOnline[event.device] = 1;
+        if (this.restoredAt !== null && Number.isNaN(this.backAt[event.device])) this.backAt[event.device] = event.t;
+        this.point(event.t).online = this.online;
+        break;
+      case 'failure':
+        this.failures++;
+        increment(this.failuresByCause, event.cause);
+        increment(this.point(event.t).failures, event.cause);
+        break;
+      case 'lost':
+        this.lostTotal++;
+        increment(this.lostByCause, event.cause);
+        increment(this.point(event.t).lost, event.cause);
+        if (this.isOnline[event.device]) {
+          this.isOnline[event.device] = 0;
+          this.online--;
+        }
+        // A device that drops again after the restore has not recovered yet.
+        if (this.restoredAt !== null) this.backAt[event.device] = Number.NaN;
+        this.point(event.t).online = this.online;
+        break;
+      case 'content':
+        break;
+    }
+  };
+
+  /** The series point for the scenario second containing `t`, filling gaps. */
+  private point(t: number): SeriesPoint {
+    const second = Math.max(0, Math.floor(t / 1000));
+    while (this.series.length <= second) {
+      const previous = this.series[this.series.length - 1];
+      this.series.push({ t: this.series.length * 1000, online: previous ? previous.online : this.online, attempts: 0, successes: 0, failures: {}, lost: {} });
+    }
+    return this.series[second];
+  }
+
+  summary(): RunSummary {
+    const start = this.start;
+    if (!start) throw new Error('no run-start event: the event stream is empty or not an aftershock run');
+    const devices = start.devices;
+    // Devices back after the restore, sorted; never-returned devices leave the tail open.
+    const times: number[] = [];
+    const never: number[] = [];
+    for (let i = 0; i < devices; i++) {
+      if (!this.isOnline[i]) never.push(i);
+      else if (this.restoredAt !== null) times.push(Math.max(0, this.backAt[i] - this.restoredAt));
+    }
+    const sorted = Float64Array.from(times).sort();
+    const recovery: RecoveryPercentiles =
+      this.restoredAt === null
+        ? { t50: null, t90: null, t99: null, t100: null }
+        : {
+            t50: pick(sorted, devices, 50),
+            t90: pick(sorted, devices, 90),
+            t99: pick(sorted, devices, 99),
+            t100: pick(sorted, devices, 100),
+          };
+    let peak = 0;
+    let peakAt: number | null = null;
+    for (const p of this.series) {
+      if (p.attempts > peak) {
+        peak = p.attempts;
+        peakAt = p.t;
+      }
+    }
+    const h = this.handshake;
+    return {
+      schemaVersion: summarySchemaVersion,
+      scenario: start.scenario,
+      seed: start.seed,
+      timeScale: start.timeScale,
+      devices,
+      startedAt: start.startedAt,
+      versions: start.versions,
+      policy: start.policy,
+      outcome: this.end ? this.end.outcome : 'partial',
+      durationMs: this.lastT,
+      chaos: this.chaos,
+      faultAtMs: this.faultAt,
+      restoredAtMs: this.restoredAt,
+      recovery,
+      attempts: { total: this.attempts, peakPerSecond: peak, peakAtMs: peakAt },
+      failures: { total: this.failures, byCause: { ...this.failuresByCause } },
+      lost: { total: this.lostTotal, byCause: { ...this.lostByCause } },
+      handshakeMs: {
+        p50: h.totalCount ? h.getValueAtPercentile(50) : 0,
+        p90: h.totalCount ? h.getValueAtPercentile(90) : 0,
+        p99: h.totalCount ? h.getValueAtPercentile(99) : 0,
+        max: h.totalCount ? h.maxValue : 0,
+        count: h.totalCount,
+      },
+      devicesOnlineAtEnd: this.online,
+      neverReturned: { count: never.length, sample: never.slice(0, 20) },
+      verification: { earlyAttempts: this.earlyAttempts, toleranceMs: this.toleranceMs },
+      series: this.series.map((p) => ({ ...p, failures: { ...p.failures }, lost: { ...p.lost } })),
+    };
+  }
+}
+
+/**
+ * The p-th percentile of recovery times over all `devices`: devices that
+ * never came back count as infinitely late, so a percentile that falls among
+ * them is null.
+ */
+function pick(sortedReturned: Float64Array, devices: number, p: number): number | null {
+  if (devices === 0) return null;
+  const rank = Math.max(1, Math.ceil((p / 100) * devices));
+  return rank <= sortedReturned.length ? sortedReturned[rank - 1] : null;
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+import { seedPolicyDefaults, type SeedPolicyParams } from '../simulators/devices/policy/index.ts';
+
+/**
+ * The scenario schema: what a user writes (durations as "90s"/"6m" or ms,
+ * optional fields) on the input side, and the normalised scenario the core
+ * sees (every duration in ms, every default filled in) on the output side.
+ * Objects are strict: an unknown key is an error, not silently ignored.
+ */
+
+const durationHint = 'write milliseconds as a number, or text such as "500ms", "90s", "6m", "1h"';
+
+/** A duration in scenario milliseconds. */
+export const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const parsed = parseDuration(value);
+  if (parsed === undefined) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a duration: ${durationHint}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const positiveDuration = duration.refine((v) => v > 0, { message: 'must be longer than 0' });
+
+const seedPolicySchema = z.strictObject({
+  kind: z.literal('seed'),
+  /** Upper bound of the uniform first wait. */
+  firstWaitMax: duration.prefault(seedPolicyDefaults.firstWaitMaxMs),
+  /** The smallest wait after a failed attempt, before growth. */
+  base: positiveDuration.prefault(seedPolicyDefaults.baseMs),
+  factor: z.number().min(1, 'a growth factor below 1 would shrink the waits').max(100).prefault(seedPolicyDefaults.factor),
+  cap: positiveDuration.prefault(seedPolicyDefaults.capMs),
+  jitter: z.number().min(0).max(1).prefault(seedPolicyDefaults.jitter),
+}).transform(
+  (p): SeedPolicyParams => ({ kind: 'seed', firstWaitMaxMs: p.firstWaitMax, baseMs: p.base, factor: p.factor, capMs: p.cap, jitter: p.jitter }),
+);
+
+export const policySchema = z.discriminatedUnion('kind', [seedPolicySchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? `unknown policy kind; valid kinds: seed` : undefined),
+});
+
+const referenceTargetSchema = z.strictObject({
+  kind: z.literal('reference'),
+  /** How often the backend pings each device. */
+  heartbeatInterval: positiveDuration.prefault('30s'),
+  /** Optional fixed port; by default a free port is chosen. */
+  port: z.number().int().min(1).max(65535).optional(),
+});
+
+export const targetSchema = z.discriminatedUnion('kind', [referenceTargetSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? `unknown target kind; valid kinds: reference` : undefined),
+});
+
+const killEventSchema = z.strictObject({
+  kind: z.literal('kill'),
+  /** When, after the whole fleet is first online. */
+  at: duration,
+  /** How long the backend stays down before it is restarted. */
+  for: positiveDuration,
+});
+
+export const chaosEventSchema = z.discriminatedUnion('kind', [killEventSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? `unknown chaos kind; valid kinds: kill` : undefined),
+});
+
+const fleetSchema = z.strictObject({
+  devices: z.number().int('must be a whole number of devices').min(1, 'needs at least 1 device').max(1_000_000),
+  /** Devices boot at uniform random times over this span. */
+  rampUp: duration.prefault('10s'),
+  /** An attempt fails when TCP has not connected within this. */
+  connectTimeout: positiveDuration.prefault('10s'),
+  /** An attempt fails when the welcome has not arrived this long after TCP connected. */
+  handshakeTimeout: positiveDuration.prefault('10s'),
+  /** An online device gives up on a connection that has not pinged for this long. */
+  heartbeatTimeout: positiveDuration.prefault('75s'),
+});
+
+export const scenarioSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lowercase letters, digits and dashes'),
+    description: z.string().prefault(''),
+    seed: z.union([z.string().min(1), z.number().int()]).prefault('aftershock'),
+    /** Every duration is divided by this in real time (60: a minute takes a second). */
+    timeScale: z.number().min(1, 'must be at least 1 (1 is real time)').max(10_000).prefault(1),
+    fleet: fleetSchema,
+    policy: policySchema.prefault({ kind: 'seed' }),
+    target: targetSchema.prefault({ kind: 'reference' }),
+    chaos: z.array(chaosEventSchema).prefault([]),
+    /** How long the fleet may take to come online before chaos starts. */
+    onlineTimeout: positiveDuration.prefault('5m'),
+    /** Keep recording this long after every device is back. */
+    settle: duration.prefault('10s'),
+    /** The run stops at this scenario time after the fleet started, recovered or not. */
+    deadline: positiveDuration.prefault('30m'),
+  })
+  .superRefine((s, ctx) => {
+    // Real-time floor: timers shorter than this are lost in scheduling noise.
+    const floorMs = 20;
+    const timeouts = [
+      ['fleet', 'connectTimeout'],
+      ['fleet', 'handshakeTimeout'],
+      ['fleet', 'heartbeatTimeout'],
+    ] as const;
+    for (const path of timeouts) {
+      const realMs = s[path[0]][path[1]] / s.timeScale;
+      if (realMs < floorMs) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path],
+          message: `is ${realMs.toFixed(1)} ms of real time at time scale ${s.timeScale}, below the ${floorMs} ms floor; lengthen it or lower timeScale`,
+        });
+      }
+    }
+    if (s.fleet.heartbeatTimeout <= s.target.heartbeatInterval) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', 'heartbeatTimeout'],
+        message: `must be longer than target.heartbeatInterval (${s.target.heartbeatInterval} ms), or every healthy device would time out`,
+      });
+    }
+    s.chaos.forEach((event, i) => {
+      if (event.at + event.for > s.deadline) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['chaos', i, 'for'],
+          message: `the event ends at ${event.at + event.for} ms, after the deadline (${s.deadline} ms); raise deadline or shorten the event`,
+        });
+      }
+    });
+  });
+
+/** What a user writes. */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+/** What the core sees: every duration in ms, every default filled in. */
+export type Scenario = z.output<typeof scenarioSchema>;
+export type ChaosEvent = Scenario['chaos'][number];
+export type TargetConfig = Scenario['target'];
+export type FleetConfig = Scenario['fleet'];

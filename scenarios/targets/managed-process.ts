@@ -1,0 +1,146 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { AftershockError } from '../errors.ts';
+
+export interface ManagedProcessOptions {
+  /** A name for messages, e.g. "reference backend". */
+  name: string;
+  command: string;
+  args: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  /** Stdout and stderr are appended here. */
+  logPath: string;
+  /** How long a start may take before it counts as failed. */
+  readyTimeoutMs: number;
+  /** Returns true for the stdout line that says the process is ready. */
+  isReadyLine: (line: string) => boolean;
+}
+
+/**
+ * A child process the harness owns: started, waited on until it prints its
+ * ready line, signalled, restarted and stopped, by its PID only. The child's
+ * stdin is a pipe the harness holds open; children that watch it exit when the
+ * harness dies, however it dies.
+ */
+export class ManagedProcess {
+  private readonly options: ManagedProcessOptions;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private readonly log: WriteStream;
+  /** The ready line of the latest start. */
+  readyLine = '';
+
+  constructor(options: ManagedProcessOptions) {
+    this.options = options;
+    this.log = createWriteStream(options.logPath, { flags: 'a' });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
+  }
+
+  get running(): boolean {
+    return this.pid !== undefined;
+  }
+
+  /** Starts the process and resolves once it printed its ready line. */
+  async start(): Promise<void> {
+    const { name, command, args, env, readyTimeoutMs, isReadyLine } = this.options;
+    if (this.running) throw new Error(`${name} is already running (pid ${this.pid})`);
+    const child = spawn(command, args, { env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    this.exited = once(child, 'exit').then(() => undefined);
+    child.stderr!.pipe(this.log, { end: false });
+    const recent: string[] = [];
+    child.stderr!.on('data', (chunk: Buffer) => {
+      recent.push(chunk.toString());
+      if (recent.length > 20) recent.shift();
+    });
+    const lines = createInterface({ input: child.stdout! });
+    let spawnError: Error | undefined;
+    child.once('error', (error) => (spawnError = error));
+
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        child.kill('SIGKILL');
+        reject(
+          new AftershockError(
+            'target-not-ready',
+            `${name} did not report ready within ${readyTimeoutMs} ms (awaited a ready line on stdout); last output: ${lastOutput(recent)}; see ${this.options.logPath}`,
+          ),
+        );
+      }, readyTimeoutMs);
+      const onLine = (line: string): void => {
+        this.log.write(line + '\n');
+        if (isReadyLine(line)) {
+          this.readyLine = line;
+          cleanup();
+          resolve();
+        }
+      };
+      const onExit = (code: number | null, signal: string | null): void => {
+        cleanup();
+        const why = spawnError ? `could not be started (${spawnError.message}); check the command "${command}"` : `exited before it was ready (code ${code}, signal ${signal})`;
+        reject(new AftershockError('target-start-failed', `${name} ${why}; last output: ${lastOutput(recent)}; see ${this.options.logPath}`));
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        lines.off('line', onLine);
+        child.off('exit', onExit);
+        // Keep logging after ready.
+        lines.on('line', (line) => this.log.write(line + '\n'));
+      };
+      lines.on('line', onLine);
+      child.once('exit', onExit);
+    });
+  }
+
+  /** Sends a signal to the process (only ours, by PID). */
+  signal(signal: NodeJS.Signals): void {
+    const pid = this.pid;
+    if (pid !== undefined) process.kill(pid, signal);
+  }
+
+  /** Resolves when the current process has exited. */
+  waitForExit(): Promise<void> {
+    return this.exited;
+  }
+
+  /** SIGKILL, then wait until the kernel has reaped it. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.signal('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM; SIGKILL if it has not exited after `graceMs`. Idempotent. */
+  async stop(graceMs = 3000): Promise<void> {
+    if (this.running) {
+      // A frozen process cannot handle SIGTERM; continue it first.
+      this.signal('SIGCONT');
+      this.signal('SIGTERM');
+      const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    this.child?.stdin?.destroy();
+    await new Promise<void>((resolve) => this.log.end(resolve));
+  }
+
+  /** Kills the process at once, synchronously: for process 'exit' handlers. */
+  killNow(): void {
+    try {
+      this.signal('SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function lastOutput(recent: string[]): string {
+  const text = recent.join('').trim().split('\n').slice(-3).join(' | ');
+  return text ? `"${text.slice(0, 400)}"` : '(none)';
+}

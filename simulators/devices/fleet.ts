@@ -1,0 +1,411 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import WebSocket from 'ws';
+import { realClock, type Clock } from './clock.ts';
+import type { FailureCause, FleetEventListener, LossCause } from './fleet-events.ts';
+import type { ProtocolAdapter } from './protocol-adapter.ts';
+import { referenceAdapter } from './reference-adapter.ts';
+import { streamRng, type ReconnectPolicy, type Rng } from './policy/index.ts';
+import { TimerQueue } from './timer-queue.ts';
+
+/** Device states. A device is in exactly one at any time. */
+export const DeviceState = {
+  idle: 0,
+  waiting: 1,
+  connecting: 2,
+  handshaking: 3,
+  online: 4,
+  stopped: 5,
+} as const;
+export type DeviceState = (typeof DeviceState)[keyof typeof DeviceState];
+export const deviceStateNames = ['idle', 'waiting', 'connecting', 'handshaking', 'online', 'stopped'] as const;
+
+/** The stable id of the device at `index` (0-based) in a fleet. */
+export function deviceIdOf(index: number): string {
+  return `d-${String(index + 1).padStart(6, '0')}`;
+}
+
+/** The random stream a device draws its policy waits from. */
+export function devicePolicyRng(seed: string | number, index: number): Rng {
+  return streamRng(seed, `policy/${deviceIdOf(index)}`);
+}
+
+/** The random stream a device draws its boot time from. */
+export function deviceBootRng(seed: string | number, index: number): Rng {
+  return streamRng(seed, `boot/${deviceIdOf(index)}`);
+}
+
+export interface FleetOptions {
+  /** Number of devices in this fleet (or shard). */
+  devices: number;
+  /** Index of this shard's first device in the whole fleet (default 0). */
+  firstDevice?: number;
+  /** Base URL of the target, e.g. ws://127.0.0.1:4000. */
+  baseUrl: string;
+  policy: ReconnectPolicy;
+  seed: string | number;
+  /** Real time runs this many times faster than scenario time. */
+  timeScale: number;
+  /** Scenario-time durations, in ms. */
+  rampUpMs: number;
+  connectTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  heartbeatTimeoutMs: number;
+  /** Clock time that is scenario time 0 (default: when the fleet is created). */
+  originMs?: number;
+  /** Source addresses to spread connections over (default: the OS picks). */
+  localAddresses?: readonly string[];
+  adapter?: ProtocolAdapter;
+  clock?: Clock;
+  onEvent: FleetEventListener;
+}
+
+/** Per-device state. Kept small: one of these per simulated device. */
+interface Device {
+  readonly index: number;
+  readonly id: string;
+  readonly rng: Rng;
+  state: DeviceState;
+  /** The attempt under way or planned next (0: the boot connection). */
+  attempt: number;
+  /** The policy's last returned delay, scenario ms (0 after a success). */
+  previousDelayMs: number;
+  /** Clock time the current attempt started (for handshake latency). */
+  attemptStartedAt: number;
+  /** Clock time of the last ping from the backend. */
+  lastHeartbeatAt: number;
+  contentVersion: number | null;
+  socket: WebSocket | null;
+  /** The TCP socket of the current attempt, to match its connect event. */
+  tcp: Socket | null;
+}
+
+/** Links a socket back to its device without a closure per socket. */
+const ownerOf = new WeakMap<WebSocket, Device>();
+
+/**
+ * A fleet of simulated devices, each a small state machine (waiting,
+ * connecting, handshaking, online) that follows the reconnect policy on its
+ * own seeded random stream. Failures are counted as events, never thrown.
+ */
+export class Fleet {
+  private readonly options: Required<Omit<FleetOptions, 'localAddresses'>> & { localAddresses: readonly string[] };
+  private readonly devices: Device[] = [];
+  private readonly timers: TimerQueue;
+  private readonly stateCounts = new Int32Array(deviceStateNames.length);
+  private heartbeatSweep: unknown;
+  private stopped = false;
+  /** Real-time equivalents of the scenario timeouts, ms. */
+  private readonly connectTimeoutRealMs: number;
+  private readonly handshakeTimeoutRealMs: number;
+  private readonly heartbeatTimeoutRealMs: number;
+
+  constructor(options: FleetOptions) {
+    const clock = options.clock ?? realClock;
+    this.options = {
+      firstDevice: 0,
+      adapter: referenceAdapter,
+      originMs: clock.now(),
+      localAddresses: [],
+      ...options,
+      clock,
+    };
+    const scale = options.timeScale;
+    this.connectTimeoutRealMs = options.connectTimeoutMs / scale;
+    this.handshakeTimeoutRealMs = options.handshakeTimeoutMs / scale;
+    this.heartbeatTimeoutRealMs = options.heartbeatTimeoutMs / scale;
+    this.timers = new TimerQueue(clock, options.devices, (i) => this.onDeadline(this.devices[i]));
+    for (let i = 0; i < options.devices; i++) {
+      const index = this.options.firstDevice + i;
+      this.devices.push({
+        index,
+        id: deviceIdOf(index),
+        rng: devicePolicyRng(options.seed, index),
+        state: DeviceState.idle,
+        attempt: 0,
+        previousDelayMs: 0,
+        attemptStartedAt: 0,
+        lastHeartbeatAt: 0,
+        contentVersion: null,
+        socket: null,
+        tcp: null,
+      });
+    }
+    this.stateCounts[DeviceState.idle] = options.devices;
+
+    const fleet = this;
+    this.onOpen = function () {
+      fleet.handleOpen(this);
+    };
+    this.onMessage = function (data) {
+      fleet.handleMessage(this, data);
+    };
+    this.onPing = function () {
+      fleet.handlePing(this);
+    };
+    this.onError = function (error) {
+      fleet.handleError(this, error);
+    };
+    this.onClose = function (code) {
+      fleet.handleClose(this, code);
+    };
+    this.openTcp = (connectOptions) => {
+      const device = connectOptions.device;
+      const tcp = netConnect(connectOptions as never);
+      device.tcp = tcp;
+      tcp.once('connect', () => this.handleTcpConnect(device, tcp));
+      return tcp;
+    };
+  }
+
+  /** Boots every device at a uniform random time within the ramp-up. */
+  start(): void {
+    const { clock, seed, rampUpMs, timeScale } = this.options;
+    const now = clock.now();
+    for (let i = 0; i < this.devices.length; i++) {
+      const device = this.devices[i];
+      const bootAfterMs = deviceBootRng(seed, device.index)() * rampUpMs;
+      this.setState(device, DeviceState.waiting);
+      this.timers.schedule(i, now + bootAfterMs / timeScale);
+    }
+    // One sweep for all heartbeats: checking a timestamp per device is far
+    // cheaper than re-arming a timer per device on every ping.
+    const sweepEveryMs = Math.max(5, this.heartbeatTimeoutRealMs / 8);
+    const sweep = (): void => {
+      if (this.stopped) return;
+      this.checkHeartbeats();
+      this.heartbeatSweep = clock.setTimeout(sweep, sweepEveryMs);
+    };
+    this.heartbeatSweep = clock.setTimeout(sweep, sweepEveryMs);
+  }
+
+  /** Devices per state, e.g. { online: 1990, waiting: 10, ... }. */
+  counts(): Record<(typeof deviceStateNames)[number], number> {
+    const result = {} as Record<(typeof deviceStateNames)[number], number>;
+    deviceStateNames.forEach((name, i) => (result[name] = this.stateCounts[i]));
+    return result;
+  }
+
+  get size(): number {
+    return this.devices.length;
+  }
+
+  /** The content version each device shows, by fleet index (null: none yet). */
+  contentVersions(): (number | null)[] {
+    return this.devices.map((d) => d.contentVersion);
+  }
+
+  /** Closes every connection and cancels every timer. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.options.clock.clearTimeout(this.heartbeatSweep);
+    this.timers.stop();
+    for (const device of this.devices) {
+      const socket = device.socket;
+      device.socket = null;
+      if (socket) socket.terminate();
+      this.setState(device, DeviceState.stopped);
+    }
+  }
+
+  private scenarioNow(): number {
+    return (this.options.clock.now() - this.options.originMs) * this.options.timeScale;
+  }
+
+  private setState(device: Device, state: DeviceState): void {
+    this.stateCounts[device.state]--;
+    this.stateCounts[state]++;
+    device.state = state;
+  }
+
+  private deviceSlot(device: Device): number {
+    return device.index - this.options.firstDevice;
+  }
+
+  private onDeadline(device: Device): void {
+    if (this.stopped) return;
+    switch (device.state) {
+      case DeviceState.waiting:
+        this.connect(device);
+        break;
+      case DeviceState.connecting:
+        this.fail(device, 'connect-timeout');
+        break;
+      case DeviceState.handshaking:
+        this.fail(device, 'handshake-timeout');
+        break;
+    }
+  }
+
+  private connect(device: Device): void {
+    const { clock, adapter, baseUrl, localAddresses } = this.options;
+    const now = clock.now();
+    device.attemptStartedAt = now;
+    this.setState(device, DeviceState.connecting);
+    this.options.onEvent({ type: 'attempt', t: this.scenarioNow(), device: device.index, attempt: device.attempt });
+    this.timers.schedule(this.deviceSlot(device), now + this.connectTimeoutRealMs);
+
+    const localAddress = localAddresses.length > 0 ? localAddresses[device.index % localAddresses.length] : undefined;
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(adapter.urlFor(baseUrl, device.id), {
+        perMessageDeflate: false,
+        localAddress,
+        // Our own connect function tells TCP connect apart from the
+        // WebSocket handshake, so the two timeouts are measured separately.
+        createConnection: this.openTcp as never,
+        device,
+      } as WebSocket.ClientOptions);
+    } catch (error) {
+      this.fail(device, 'error');
+      return;
+    }
+    device.socket = socket;
+    ownerOf.set(socket, device);
+    socket.on('open', this.onOpen);
+    socket.on('message', this.onMessage);
+    socket.on('ping', this.onPing);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+  }
+
+  /** The device of a socket, if that socket is still the device's current one. */
+  private current(socket: WebSocket): Device | undefined {
+    const device = ownerOf.get(socket);
+    return device && device.socket === socket && !this.stopped ? device : undefined;
+  }
+
+  // One listener function per fleet, not per socket: ws calls each with the
+  // socket as `this`.
+  private readonly onOpen: (this: WebSocket) => void;
+  private readonly onMessage: (this: WebSocket, data: WebSocket.RawData) => void;
+  private readonly onPing: (this: WebSocket) => void;
+  private readonly onError: (this: WebSocket, error: Error) => void;
+  private readonly onClose: (this: WebSocket, code: number) => void;
+  /** ws's `createConnection` hook: plain TCP, reporting when TCP is up. */
+  private readonly openTcp: (options: { device: Device }) => Socket;
+
+  private handleTcpConnect(device: Device, tcp: Socket): void {
+    if (this.stopped || device.tcp !== tcp || device.state !== DeviceState.connecting) return;
+    this.setState(device, DeviceState.handshaking);
+    this.timers.schedule(this.deviceSlot(device), this.options.clock.now() + this.handshakeTimeoutRealMs);
+  }
+
+  private handleOpen(socket: WebSocket): void {
+    const device = this.current(socket);
+    if (!device) return;
+    const hello = this.options.adapter.helloFor(device.id);
+    if (hello !== null) socket.send(hello);
+  }
+
+  private handleMessage(socket: WebSocket, data: WebSocket.RawData): void {
+    const device = this.current(socket);
+    if (!device) return;
+    const message = this.options.adapter.parse(data.toString());
+    if (message.kind === 'welcome' && device.state !== DeviceState.online) {
+      const now = this.options.clock.now();
+      this.timers.cancel(this.deviceSlot(device));
+      this.setState(device, DeviceState.online);
+      device.lastHeartbeatAt = now;
+      const attempt = device.attempt;
+      device.attempt = 0;
+      device.previousDelayMs = 0;
+      this.options.onEvent({ type: 'online', t: this.scenarioNow(), device: device.index, attempt, handshakeMs: now - device.attemptStartedAt });
+      if (message.contentVersion !== null) this.showContent(device, message.contentVersion);
+    } else if (message.kind === 'assign') {
+      const ack = this.options.adapter.ackFor(message.version);
+      if (ack !== null) socket.send(ack);
+      this.showContent(device, message.version);
+    }
+  }
+
+  private showContent(device: Device, version: number): void {
+    if (device.contentVersion === version) return;
+    device.contentVersion = version;
+    this.options.onEvent({ type: 'content', t: this.scenarioNow(), device: device.index, version });
+  }
+
+  private handlePing(socket: WebSocket): void {
+    const device = this.current(socket);
+    if (device) device.lastHeartbeatAt = this.options.clock.now();
+  }
+
+  private handleError(socket: WebSocket, error: Error & { code?: string }): void {
+    const device = this.current(socket);
+    if (!device) return;
+    if (device.state === DeviceState.online) this.lose(device, 'error');
+    else this.fail(device, causeOf(error));
+  }
+
+  private handleClose(socket: WebSocket, code: number): void {
+    const device = this.current(socket);
+    if (!device) return;
+    if (device.state === DeviceState.online) this.lose(device, 'close');
+    // 1006: the connection dropped without a close frame (a killed backend).
+    else this.fail(device, code === 1006 ? 'reset' : 'rejected');
+  }
+
+  private checkHeartbeats(): void {
+    const now = this.options.clock.now();
+    const limit = this.heartbeatTimeoutRealMs;
+    for (const device of this.devices) {
+      if (device.state === DeviceState.online && now - device.lastHeartbeatAt > limit) {
+        this.lose(device, 'heartbeat-timeout');
+      }
+    }
+  }
+
+  /** An online device lost its connection: back to the policy from attempt 1. */
+  private lose(device: Device, cause: LossCause): void {
+    this.dropSocket(device);
+    this.options.onEvent({ type: 'lost', t: this.scenarioNow(), device: device.index, cause });
+    device.attempt = 0;
+    device.previousDelayMs = 0;
+    this.waitForNextAttempt(device);
+  }
+
+  /** An attempt failed: count it by cause and wait as the policy says. */
+  private fail(device: Device, cause: FailureCause): void {
+    this.dropSocket(device);
+    this.options.onEvent({ type: 'failure', t: this.scenarioNow(), device: device.index, attempt: device.attempt, cause });
+    this.waitForNextAttempt(device);
+  }
+
+  private dropSocket(device: Device): void {
+    const socket = device.socket;
+    device.socket = null;
+    device.tcp = null;
+    if (socket && socket.readyState !== WebSocket.CLOSED) socket.terminate();
+  }
+
+  private waitForNextAttempt(device: Device): void {
+    const attempt = device.attempt + 1;
+    const delayMs = this.options.policy.nextDelayMs(attempt, device.previousDelayMs, device.rng);
+    device.attempt = attempt;
+    device.previousDelayMs = delayMs;
+    this.setState(device, DeviceState.waiting);
+    this.options.onEvent({ type: 'wait', t: this.scenarioNow(), device: device.index, attempt, delayMs });
+    this.timers.schedule(this.deviceSlot(device), this.options.clock.now() + delayMs / this.options.timeScale);
+  }
+}
+
+/** Maps a socket error to the cause a report counts it under. */
+export function causeOf(error: Error & { code?: string }): FailureCause {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'reset';
+    case 'EADDRNOTAVAIL':
+    case 'EADDRINUSE':
+      return 'address-unavailable';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too-many-files';
+  }
+  if (/Unexpected server response: 503/.test(error.message)) return 'rejected-503';
+  if (/Unexpected server response/.test(error.message)) return 'rejected';
+  if (/socket hang up/.test(error.message)) return 'reset';
+  return 'error';
+}

@@ -1,0 +1,23 @@
+/** What a message from the backend means to a device. */
+export type ServerMessage =
+  | { kind: 'welcome'; contentVersion: number | null }
+  | { kind: 'assign'; version: number; url: string }
+  | { kind: 'error'; message: string }
+  | { kind: 'other' };
+
+/**
+ * How a device speaks to a given backend. Contract: `helloFor` returns the
+ * first frame a device sends once the WebSocket is open (or null if it sends
+ * none); `parse` classifies one incoming frame without throwing; a 'welcome'
+ * makes the device online. Adapters are shared by every device, so they keep
+ * no per-device state.
+ */
+export interface ProtocolAdapter {
+  readonly kind: string;
+  /** The WebSocket URL for one device, from the target's base URL. */
+  urlFor(baseUrl: string, deviceId: string): string;
+  helloFor(deviceId: string): string | null;
+  parse(data: string): ServerMessage;
+  /** The frame acknowledging a content assignment, or null if none is sent. */
+  ackFor(version: number): string | null;
+}
