@@ -1,0 +1,221 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+/** Everything the reference backend needs to start, fully resolved. */
+export interface BackendOptions {
+  /** Address to listen on; loopback only unless `allowRemote`. */
+  host: string;
+  /** TCP port; 0 picks a free ephemeral port (read it from the handle / ready line). */
+  port: number;
+  /** SQLite file holding the assignments; never `:memory:`. */
+  dbPath: string;
+  /** Period of the ws-level ping sweep, in ms; a socket that misses one ping is dropped at the next. */
+  heartbeatIntervalMs: number;
+  /** Time a new connection has to send its hello, in ms, before it is closed with 4008. */
+  helloTimeoutMs: number;
+  /** Upgrades beyond this many unfinished handshakes get HTTP 503; null = no limit. */
+  maxHandshakesInFlight: number | null;
+  /** Start with device upgrades answered 503 until POST /admin/open. */
+  holdClosed: boolean;
+  /** Permit a non-loopback `host`. */
+  allowRemote: boolean;
+  /** TESTING ONLY: acknowledge PUTs before the write is durable, so a kill loses them. */
+  unsafeAckBeforeWrite: boolean;
+}
+
+/** Input to `startBackend`: every field has a default except where noted. */
+export type BackendOptionsInput = Partial<BackendOptions>;
+
+/** Default database: a fixed file so a restart without --db finds its data again. */
+export const DEFAULT_DB_PATH = join(tmpdir(), 'aftershock-backend.sqlite');
+
+export const defaultBackendOptions: BackendOptions = {
+  host: '127.0.0.1',
+  port: 0,
+  dbPath: DEFAULT_DB_PATH,
+  heartbeatIntervalMs: 30_000,
+  helloTimeoutMs: 30_000,
+  maxHandshakesInFlight: null,
+  holdClosed: false,
+  allowRemote: false,
+  unsafeAckBeforeWrite: false,
+};
+
+/** A problem with the options the user can fix; `code` is stable for callers. */
+export class BackendOptionsError extends Error {
+  readonly code = 'BACKEND_BAD_OPTIONS';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(problems.join('; '));
+    this.name = 'BackendOptionsError';
+    this.problems = problems;
+  }
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIPv4(host)) return host.startsWith('127.');
+  if (isIPv6(host)) {
+    const lower = host.toLowerCase();
+    return lower === '::1' || lower === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(lower);
+  }
+  return false;
+}
+
+/** Returns every problem in `options`, each naming the flag, the limit and the value seen. */
+export function validateBackendOptions(options: BackendOptions): string[] {
+  const problems: string[] = [];
+  const intIn = (flag: string, value: number, min: number, max: number): void => {
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`--${flag} must be an integer from ${min} to ${max}, got ${value}`);
+    }
+  };
+  if (options.host === '') problems.push('--host must not be empty');
+  else if (!options.allowRemote && !isLoopbackHost(options.host)) {
+    problems.push(`--host ${options.host} is not a loopback address; pass --allow-remote to listen on it anyway`);
+  }
+  intIn('port', options.port, 0, 65_535);
+  if (options.dbPath === '' || options.dbPath === ':memory:') {
+    problems.push(`--db must name a file, got ${JSON.stringify(options.dbPath)}: assignments must survive a restart`);
+  }
+  // Below 10 ms a 20k-socket sweep would run back to back.
+  intIn('heartbeat-interval-ms', options.heartbeatIntervalMs, 10, 3_600_000);
+  intIn('hello-timeout-ms', options.helloTimeoutMs, 10, 3_600_000);
+  if (options.maxHandshakesInFlight !== null) {
+    intIn('max-handshakes-in-flight', options.maxHandshakesInFlight, 1, 1_000_000);
+  }
+  return problems;
+}
+
+/** Fills defaults and validates; throws {@link BackendOptionsError} listing every problem. */
+export function resolveBackendOptions(input: BackendOptionsInput): BackendOptions {
+  const options: BackendOptions = { ...defaultBackendOptions };
+  for (const key of Object.keys(input) as (keyof BackendOptions)[]) {
+    if (input[key] !== undefined) (options as unknown as Record<string, unknown>)[key] = input[key];
+  }
+  const problems = validateBackendOptions(options);
+  if (problems.length > 0) throw new BackendOptionsError(problems);
+  return options;
+}
+
+/** One CLI flag: its parseArgs type and where its value goes. */
+interface FlagSpec {
+  type: 'string' | 'boolean';
+  key: keyof BackendOptions;
+  help: string;
+}
+
+const flags: Record<string, FlagSpec> = {
+  host: { type: 'string', key: 'host', help: 'listen address (default 127.0.0.1; loopback only without --allow-remote)' },
+  port: { type: 'string', key: 'port', help: 'listen port (default 0 = ephemeral; see the ready line)' },
+  db: { type: 'string', key: 'dbPath', help: `SQLite file (default ${DEFAULT_DB_PATH})` },
+  'heartbeat-interval-ms': { type: 'string', key: 'heartbeatIntervalMs', help: 'ping sweep period in ms (default 30000)' },
+  'hello-timeout-ms': { type: 'string', key: 'helloTimeoutMs', help: 'time to send hello in ms before close 4008 (default 30000)' },
+  'max-handshakes-in-flight': { type: 'string', key: 'maxHandshakesInFlight', help: 'answer 503 to upgrades beyond N unfinished handshakes (default: no limit)' },
+  'hold-closed': { type: 'boolean', key: 'holdClosed', help: 'answer 503 to device upgrades until POST /admin/open' },
+  'allow-remote': { type: 'boolean', key: 'allowRemote', help: 'permit a non-loopback --host' },
+  'unsafe-ack-before-write': { type: 'boolean', key: 'unsafeAckBeforeWrite', help: 'TESTING ONLY: answer PUT before the write is durable (a kill loses it)' },
+};
+
+/** Environment variable for a flag: `--heartbeat-interval-ms` -> `AFTERSHOCK_BACKEND_HEARTBEAT_INTERVAL_MS`. */
+export function envNameFor(flag: string): string {
+  return `AFTERSHOCK_BACKEND_${flag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+export const backendUsage = [
+  'usage: node simulators/backend/main.ts [flags]',
+  '',
+  'The aftershock reference backend: WebSocket device hub on /devices plus an HTTP API.',
+  'Prints one JSON line {"event":"ready","pid","host","port"} on stdout when listening.',
+  '',
+  ...Object.entries(flags).map(([flag, spec]) =>
+    `  --${flag}${spec.type === 'string' ? ' VALUE' : ''}\n      ${spec.help}\n      env: ${envNameFor(flag)}`),
+  '  --help   print this text',
+].join('\n');
+
+/** What the command line asks for. */
+export type ParsedCommandLine =
+  | { kind: 'run'; options: BackendOptions }
+  | { kind: 'help' }
+  | { kind: 'error'; problems: string[] };
+
+/**
+ * Parses argv (without node and script) and the environment. Flags win over
+ * environment variables, which win over defaults. Returns every problem found.
+ */
+export function parseBackendCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommandLine {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        ...Object.fromEntries(Object.entries(flags).map(([flag, spec]) => [flag, { type: spec.type }])),
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    values = parsed.values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    return { kind: 'error', problems: [describeParseArgsError(error as Error & { code?: string })] };
+  }
+  if (values.help === true) return { kind: 'help' };
+
+  const problems: string[] = [];
+  const input: Record<string, unknown> = {};
+  for (const [flag, spec] of Object.entries(flags)) {
+    const envName = envNameFor(flag);
+    const fromFlag = values[flag];
+    const raw = fromFlag ?? env[envName];
+    if (raw === undefined) continue;
+    const source = fromFlag === undefined ? ` (from ${envName})` : '';
+    if (spec.type === 'boolean') {
+      const value = typeof raw === 'boolean' ? raw : parseBooleanEnv(raw);
+      if (value === undefined) problems.push(`${envName} must be 1/true/yes or 0/false/no, got ${JSON.stringify(raw)}`);
+      else input[spec.key] = value;
+    } else if (spec.key === 'host' || spec.key === 'dbPath') {
+      input[spec.key] = raw;
+    } else {
+      const text = String(raw);
+      if (!/^\d+$/.test(text)) {
+        problems.push(`--${flag} must be a non-negative integer, got ${JSON.stringify(text)}${source}`);
+      } else {
+        input[spec.key] = Number(text);
+      }
+    }
+  }
+  if (problems.length > 0) return { kind: 'error', problems };
+  const options: BackendOptions = { ...defaultBackendOptions, ...(input as BackendOptionsInput) };
+  const invalid = validateBackendOptions(options);
+  if (invalid.length > 0) return { kind: 'error', problems: invalid };
+  return { kind: 'run', options };
+}
+
+function parseBooleanEnv(text: string): boolean | undefined {
+  const lower = text.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(lower)) return false;
+  return undefined;
+}
+
+/** parseArgs messages are long and mention positionals; say what matters instead. */
+function describeParseArgsError(error: Error & { code?: string }): string {
+  const quoted = /'([^']+)'/.exec(error.message)?.[1] ?? '';
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown flag ${quoted}; valid flags: ${Object.keys(flags).map((f) => `--${f}`).join(' ')}`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument ${JSON.stringify(quoted)}; every value needs its flag, e.g. --port 8080`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+      const flag = quoted.split(' ')[0];
+      return /does not take an argument/.test(error.message)
+        ? `${flag} is a switch and takes no value; pass just ${flag}`
+        : `${flag} needs a value`;
+    }
+    default:
+      return error.message.replace(/\s+/g, ' ');
+  }
+}

@@ -1,0 +1,120 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AssignmentStore } from './assignment-store.ts';
+import { resolveBackendOptions, type BackendOptions, type BackendOptionsInput } from './backend-options.ts';
+import { DelayedWriteAssignmentStore } from './delayed-write-assignment-store.ts';
+import { DeviceHub } from './device-hub.ts';
+import { createHttpApi } from './http-api.ts';
+import { ProcessMetrics } from './process-metrics.ts';
+import { writeRawHttpResponse } from './raw-http-response.ts';
+import { SqliteAssignmentStore } from './sqlite-assignment-store.ts';
+
+/** Path of the device WebSocket endpoint. */
+export const DEVICES_PATH = '/devices';
+
+/** How long `stop()` waits for open TCP connections to go away, in ms. */
+const STOP_GRACE_MS = 2000;
+
+/**
+ * A running backend. Returned only once it listens, so `port` is always the
+ * real one (also when 0 was asked for).
+ */
+export interface BackendHandle {
+  readonly host: string;
+  readonly port: number;
+  /** Options after defaults were applied. */
+  readonly options: BackendOptions;
+  /** Stops listening, drops every socket, makes pending writes durable and closes the db. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Listening failed: the address is taken, not local, or not permitted. */
+export class BackendListenError extends Error {
+  readonly code = 'BACKEND_LISTEN_FAILED';
+  /** The system error code, e.g. EADDRINUSE. */
+  readonly systemCode: string | undefined;
+  constructor(host: string, port: number, cause: NodeJS.ErrnoException) {
+    super(`cannot listen on ${host}:${port}: ${cause.code ?? cause.message}; pick another --port or --host`, { cause });
+    this.name = 'BackendListenError';
+    this.systemCode = cause.code;
+  }
+}
+
+/**
+ * Starts the reference backend in this process: an HTTP server whose
+ * `/devices` upgrades go to the device hub and everything else to the API.
+ * Throws `BackendOptionsError` for bad options and `BackendListenError` when
+ * the port cannot be bound; nothing is left running in either case.
+ */
+export async function startBackend(input: BackendOptionsInput = {}): Promise<BackendHandle> {
+  const options = resolveBackendOptions(input);
+  const durable = new SqliteAssignmentStore({ path: options.dbPath });
+  const store: AssignmentStore = options.unsafeAckBeforeWrite ? new DelayedWriteAssignmentStore(durable) : durable;
+  const metrics = new ProcessMetrics();
+  const hub = new DeviceHub({
+    store,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    helloTimeoutMs: options.helloTimeoutMs,
+    maxHandshakesInFlight: options.maxHandshakesInFlight,
+    holdClosed: options.holdClosed,
+  });
+  const server = createServer(createHttpApi({ hub, store, metrics }));
+  server.on('upgrade', (request, socket, head) => {
+    const url = request.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    if (path === DEVICES_PATH) hub.handleUpgrade(request, socket, head);
+    else writeRawHttpResponse(socket, 404, { error: `no WebSocket endpoint at ${path}; devices connect to ${DEVICES_PATH}` });
+  });
+
+  const release = async (): Promise<void> => {
+    hub.stop();
+    await closeServer(server);
+    metrics.stop();
+    store.close();
+  };
+
+  try {
+    await listen(server, options.host, options.port);
+  } catch (error) {
+    await release();
+    throw new BackendListenError(options.host, options.port, error as NodeJS.ErrnoException);
+  }
+  const address = server.address() as AddressInfo;
+  let stopping: Promise<void> | undefined;
+  return {
+    host: address.address,
+    port: address.port,
+    options,
+    stop: () => (stopping ??= release()),
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Closes the listener and every connection; gives up waiting after STOP_GRACE_MS. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(resolve, STOP_GRACE_MS);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    // Idle and active keep-alive HTTP connections; upgraded sockets were
+    // already terminated by the hub.
+    server.closeAllConnections();
+  });
+}

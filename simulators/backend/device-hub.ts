@@ -1,0 +1,320 @@
+import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { AssignmentStore } from './assignment-store.ts';
+import {
+  closeCodes,
+  parseAck,
+  parseHello,
+  type AssignMessage,
+  type Content,
+  type ErrorMessage,
+  type WelcomeMessage,
+} from './device-protocol.ts';
+import { writeRawHttpResponse } from './raw-http-response.ts';
+
+/** Options for {@link DeviceHub}. */
+export interface DeviceHubOptions {
+  store: AssignmentStore;
+  /** Period of the ping sweep, in ms. */
+  heartbeatIntervalMs: number;
+  /** Time from upgrade to hello, in ms, before close 4008. */
+  helloTimeoutMs: number;
+  /** Unfinished handshakes allowed at once; null = no limit. */
+  maxHandshakesInFlight: number | null;
+  /** Start refusing device upgrades with 503 until `setAdmissionOpen(true)`. */
+  holdClosed: boolean;
+  /** Largest frame a device may send, in bytes. Devices only send small JSON. */
+  maxPayloadBytes?: number;
+  /** Monotonic clock in ms; injectable for tests. */
+  now?: () => number;
+}
+
+/** Counters reported by /healthz and /metrics. */
+export interface DeviceHubStats {
+  devicesOnline: number;
+  /** Hellos answered with a welcome since start. */
+  handshakesTotal: number;
+  /** Upgrades answered 503 (held closed, over the in-flight limit, or stopping) since start. */
+  handshakesRejected: number;
+  /** Upgrades admitted whose hello has not completed yet. */
+  handshakesInFlight: number;
+}
+
+/**
+ * Per-connection state. A plain class with fixed fields keeps one hidden class
+ * for all sockets and costs a few dozen bytes each.
+ */
+class Connection {
+  /** Set by a valid hello; stays set while the socket is being closed as replaced. */
+  deviceId: string | null = null;
+  /** True from upgrade until hello succeeds or fails: counts against the in-flight limit. */
+  handshaking = true;
+  /** A ping was sent and no pong has come back yet. */
+  awaitingPong = false;
+  /** Monotonic time of the upgrade, in ms; for the hello deadline. */
+  readonly openedAtMs: number;
+  constructor(openedAtMs: number) {
+    this.openedAtMs = openedAtMs;
+  }
+}
+
+/** Sweep at least this often (ms), so the hello deadline is checked with ~1 s precision. */
+const MAX_SWEEP_PERIOD_MS = 1000;
+
+/**
+ * The WebSocket side of the backend: admission, hello, heartbeats and pushes.
+ *
+ * Built to hold tens of thousands of sockets cheaply: the listeners are shared
+ * functions created once per hub (`this` is the socket), there is no timer per
+ * socket (one sweep timer checks hello deadlines and sends the pings), and
+ * per-socket state is one small {@link Connection} in a Map.
+ */
+export class DeviceHub {
+  readonly #store: AssignmentStore;
+  readonly #heartbeatIntervalMs: number;
+  readonly #helloTimeoutMs: number;
+  readonly #maxHandshakesInFlight: number | null;
+  readonly #now: () => number;
+  readonly #wss: WebSocketServer;
+  /** Every upgraded socket, online or not. */
+  readonly #connections = new Map<WebSocket, Connection>();
+  /** Sockets still waiting for their hello, in upgrade order (so the oldest come first). */
+  readonly #awaitingHello = new Set<WebSocket>();
+  /** deviceId -> its current (newest) socket. */
+  readonly #devices = new Map<string, WebSocket>();
+  /** Every deviceId that completed a hello since start, for GET /devices/:id. */
+  readonly #seen = new Set<string>();
+  readonly #sweepTimer: NodeJS.Timeout;
+  /** The heartbeat runs every this many sweeps. */
+  readonly #sweepsPerHeartbeat: number;
+  #sweepCount = 0;
+  #open: boolean;
+  #stopping = false;
+  #handshakesInFlight = 0;
+  #handshakesTotal = 0;
+  #handshakesRejected = 0;
+
+  // Shared listeners: one function object per hub, not per socket.
+  readonly #onMessage: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+  readonly #onPong: (this: WebSocket) => void;
+  readonly #onClose: (this: WebSocket) => void;
+
+  constructor(options: DeviceHubOptions) {
+    this.#store = options.store;
+    this.#heartbeatIntervalMs = options.heartbeatIntervalMs;
+    this.#helloTimeoutMs = options.helloTimeoutMs;
+    this.#maxHandshakesInFlight = options.maxHandshakesInFlight;
+    this.#open = !options.holdClosed;
+    this.#now = options.now ?? (() => performance.now());
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      clientTracking: false, // we track sockets ourselves; ws would add a closure per socket
+      maxPayload: options.maxPayloadBytes ?? 64 * 1024,
+    });
+
+    const hub = this;
+    this.#onMessage = function (data, isBinary) {
+      hub.#handleMessage(this, data, isBinary);
+    };
+    this.#onPong = function () {
+      const connection = hub.#connections.get(this);
+      if (connection !== undefined) connection.awaitingPong = false;
+    };
+    this.#onClose = function () {
+      hub.#forget(this);
+    };
+
+    // One timer for everything. The sweep period divides the heartbeat
+    // interval evenly so pings keep their exact period.
+    const targetSweepMs = Math.min(MAX_SWEEP_PERIOD_MS, this.#helloTimeoutMs / 4, this.#heartbeatIntervalMs);
+    this.#sweepsPerHeartbeat = Math.max(1, Math.round(this.#heartbeatIntervalMs / targetSweepMs));
+    const sweepMs = Math.max(1, Math.floor(this.#heartbeatIntervalMs / this.#sweepsPerHeartbeat));
+    this.#sweepTimer = setInterval(() => this.#sweep(), sweepMs);
+    this.#sweepTimer.unref();
+  }
+
+  stats(): DeviceHubStats {
+    return {
+      devicesOnline: this.#devices.size,
+      handshakesTotal: this.#handshakesTotal,
+      handshakesRejected: this.#handshakesRejected,
+      handshakesInFlight: this.#handshakesInFlight,
+    };
+  }
+
+  /** Opens or holds closed the door for device upgrades (POST /admin/open, /admin/close). */
+  setAdmissionOpen(open: boolean): void {
+    this.#open = open;
+  }
+
+  isAdmissionOpen(): boolean {
+    return this.#open;
+  }
+
+  isOnline(deviceId: string): boolean {
+    return this.#devices.has(deviceId);
+  }
+
+  hasSeen(deviceId: string): boolean {
+    return this.#seen.has(deviceId);
+  }
+
+  /** Sends an assignment to the device if it is online; returns whether it was sent. */
+  pushContent(deviceId: string, content: Content): boolean {
+    const socket = this.#devices.get(deviceId);
+    if (socket === undefined || socket.readyState !== WebSocket.OPEN) return false;
+    const message: AssignMessage = { type: 'assign', deviceId, version: content.version, url: content.url };
+    socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  /**
+   * Takes an upgrade request for /devices: refuses it with a plain HTTP 503
+   * when held closed, stopping or over the in-flight limit, else upgrades it.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.#stopping || !this.#open) {
+      this.#handshakesRejected += 1;
+      writeRawHttpResponse(socket, 503, { error: this.#stopping ? 'backend is stopping' : 'backend is held closed' });
+      return;
+    }
+    const limit = this.#maxHandshakesInFlight;
+    if (limit !== null && this.#handshakesInFlight >= limit) {
+      this.#handshakesRejected += 1;
+      writeRawHttpResponse(socket, 503, {
+        error: `handshakes in flight at the limit of ${limit} (--max-handshakes-in-flight); retry later`,
+      });
+      return;
+    }
+    this.#handshakesInFlight += 1;
+    let upgraded = false;
+    this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      upgraded = true;
+      this.#adopt(ws);
+    });
+    // Without verifyClient, ws either upgrades synchronously or has already
+    // answered a malformed request itself (4xx); in that case give the slot back.
+    if (!upgraded) this.#handshakesInFlight -= 1;
+  }
+
+  /** Stops the sweep and drops every socket at once (no close handshake). */
+  stop(): void {
+    this.#stopping = true;
+    clearInterval(this.#sweepTimer);
+    for (const socket of [...this.#connections.keys()]) socket.terminate();
+    this.#wss.close();
+  }
+
+  #adopt(socket: WebSocket): void {
+    this.#connections.set(socket, new Connection(this.#now()));
+    this.#awaitingHello.add(socket);
+    socket.on('message', this.#onMessage);
+    socket.on('pong', this.#onPong);
+    socket.on('close', this.#onClose);
+    // ws emits 'error' for protocol violations and then closes; 'close' cleans up.
+    socket.on('error', ignoreError);
+  }
+
+  #handleMessage(socket: WebSocket, data: RawData, isBinary: boolean): void {
+    const connection = this.#connections.get(socket);
+    if (connection === undefined) return;
+    if (connection.handshaking) {
+      this.#handleHello(socket, connection, data, isBinary);
+      return;
+    }
+    const deviceId = connection.deviceId;
+    // Only the device's current socket may ack; a replaced one is on its way out.
+    if (deviceId === null || isBinary || this.#devices.get(deviceId) !== socket) return;
+    const ack = parseAck(rawDataToString(data));
+    // Anything but an ack after the hello is ignored: the protocol defines no
+    // other device message, and answering could confuse a device mid-storm.
+    if (ack.ok) this.#store.recordAck(deviceId, ack.message.version);
+  }
+
+  #handleHello(socket: WebSocket, connection: Connection, data: RawData, isBinary: boolean): void {
+    this.#endHandshake(socket, connection);
+    const hello = isBinary
+      ? { ok: false as const, reason: 'first message must be a JSON text frame, got a binary frame' }
+      : parseHello(rawDataToString(data));
+    if (!hello.ok) {
+      const error: ErrorMessage = { type: 'error', code: 'bad-hello', message: hello.reason };
+      socket.send(JSON.stringify(error));
+      socket.close(closeCodes.badHello, 'bad-hello');
+      return;
+    }
+    const { deviceId } = hello.message;
+    let content: Content | null;
+    try {
+      content = this.#store.getContent(deviceId);
+    } catch (error) {
+      console.error(`device hub: reading content of ${deviceId} failed: ${(error as Error).message}`);
+      socket.close(1011, 'storage error');
+      return;
+    }
+    const previous = this.#devices.get(deviceId);
+    this.#devices.set(deviceId, socket);
+    if (previous !== undefined && previous !== socket) previous.close(closeCodes.replaced, 'replaced');
+    connection.deviceId = deviceId;
+    this.#seen.add(deviceId);
+    this.#handshakesTotal += 1;
+    const welcome: WelcomeMessage = { type: 'welcome', deviceId, content };
+    socket.send(JSON.stringify(welcome));
+  }
+
+  /** Leaves the handshaking state exactly once, freeing an in-flight slot. */
+  #endHandshake(socket: WebSocket, connection: Connection): void {
+    if (!connection.handshaking) return;
+    connection.handshaking = false;
+    this.#handshakesInFlight -= 1;
+    this.#awaitingHello.delete(socket);
+  }
+
+  #forget(socket: WebSocket): void {
+    const connection = this.#connections.get(socket);
+    if (connection === undefined) return;
+    this.#endHandshake(socket, connection);
+    this.#connections.delete(socket);
+    const deviceId = connection.deviceId;
+    if (deviceId !== null && this.#devices.get(deviceId) === socket) this.#devices.delete(deviceId);
+  }
+
+  #sweep(): void {
+    // Hello deadlines: the set is in upgrade order, so stop at the first socket still in time.
+    const deadline = this.#now() - this.#helloTimeoutMs;
+    for (const socket of this.#awaitingHello) {
+      const connection = this.#connections.get(socket);
+      if (connection === undefined) {
+        this.#awaitingHello.delete(socket);
+        continue;
+      }
+      if (connection.openedAtMs > deadline) break;
+      this.#endHandshake(socket, connection);
+      socket.close(closeCodes.helloTimeout, 'hello-timeout');
+    }
+
+    this.#sweepCount += 1;
+    if (this.#sweepCount % this.#sweepsPerHeartbeat !== 0) return;
+    // Standard ws heartbeat: a socket that has not answered the previous ping
+    // by now is dead or frozen; terminate it so its device can reconnect.
+    for (const [socket, connection] of this.#connections) {
+      if (socket.readyState !== WebSocket.OPEN) continue;
+      if (connection.awaitingPong) {
+        socket.terminate();
+        continue;
+      }
+      connection.awaitingPong = true;
+      socket.ping();
+    }
+  }
+}
+
+function ignoreError(): void {}
+
+function rawDataToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}

@@ -1,0 +1,69 @@
+// Entry point of the reference backend as its own process:
+//   node simulators/backend/main.ts --db FILE [--port N] [--heartbeat-interval-ms N] ...
+// stdout carries exactly one line, {"event":"ready",...}, once listening;
+// everything else goes to stderr. Exit codes: 0 stopped by SIGTERM/SIGINT,
+// 1 crashed, 2 bad flags or the address cannot be used.
+import { BackendOptionsError, backendUsage, parseBackendCommandLine } from './backend-options.ts';
+import { BackendListenError, startBackend, type BackendHandle } from './backend-server.ts';
+
+const NAME = 'aftershock-backend';
+
+async function main(): Promise<void> {
+  const parsed = parseBackendCommandLine(process.argv.slice(2), process.env);
+  if (parsed.kind === 'help') {
+    process.stdout.write(`${backendUsage}\n`);
+    return;
+  }
+  if (parsed.kind === 'error') {
+    fail(2, `${parsed.problems.join('; ')}; see --help`);
+    return;
+  }
+  const { options } = parsed;
+
+  let handle: BackendHandle;
+  try {
+    handle = await startBackend(options);
+  } catch (error) {
+    const usage = error instanceof BackendOptionsError || error instanceof BackendListenError;
+    fail(usage ? 2 : 1, (error as Error).message);
+    return;
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      // A second signal means "now": do not wait for the graceful path.
+      process.exit(1);
+    }
+    stopping = true;
+    handle.stop().then(
+      () => process.exit(0),
+      (error: unknown) => fail(1, `stop after ${signal} failed: ${(error as Error).message}`),
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  const ready = { event: 'ready', pid: process.pid, host: handle.host, port: handle.port };
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
+  process.stderr.write(
+    `${NAME}: listening on ${handle.host}:${handle.port}, db ${options.dbPath}, heartbeat ${options.heartbeatIntervalMs} ms` +
+      (options.maxHandshakesInFlight === null ? '' : `, max ${options.maxHandshakesInFlight} handshakes in flight`) +
+      (options.holdClosed ? ', held closed until POST /admin/open' : '') +
+      (options.unsafeAckBeforeWrite ? ', UNSAFE: PUT is acknowledged before it is durable (testing only)' : '') +
+      '\n',
+  );
+}
+
+function fail(exitCode: number, message: string): void {
+  process.stderr.write(`${NAME}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  process.exit(exitCode);
+}
+
+process.on('uncaughtException', (error) => {
+  // Keep the whole stack here: a crash is what someone will debug from stderr.
+  process.stderr.write(`${NAME}: crashed: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
+
+await main();
