@@ -9,7 +9,7 @@ export default defineScenario({
   name: 'hard-kill',
   description: 'Backend hard-killed (SIGKILL), restarted after 2 minutes; devices notice at once by reset.',
   seed: 'hard-kill',
-  timeScale: 60,
+  timeScale: 20,
   fleet: { devices: 2000, rampUp: '30s' },
   policy: { kind: 'seed' },
   target: { kind: 'reference' },

@@ -1,0 +1,29 @@
+import { formatDuration } from '../scenarios/duration.ts';
+import type { RunSummary } from './run-collector.ts';
+
+const orDash = (ms: number | null): string => (ms === null ? 'never' : formatDuration(ms));
+const causes = (record: Record<string, number>): string =>
+  Object.entries(record)
+    .sort((a, b) => b[1] - a[1])
+    .map(([cause, n]) => `${cause} ${n}`)
+    .join(', ') || 'none';
+
+/** The summary as a two-column table for a terminal. */
+export function formatSummary(summary: RunSummary, runDir: string): string {
+  const rows: [string, string][] = [
+    ['scenario', `${summary.scenario} (seed ${JSON.stringify(summary.seed)}, time scale ${summary.timeScale})`],
+    ['outcome', summary.outcome],
+    ['devices', `${summary.devices} (${summary.devicesOnlineAtEnd} online at the end)`],
+    ['fault at / restored at', `${orDash(summary.faultAtMs)} / ${orDash(summary.restoredAtMs)} (scenario time)`],
+    ['back after restore', `t50 ${orDash(summary.recovery.t50)}, t90 ${orDash(summary.recovery.t90)}, t99 ${orDash(summary.recovery.t99)}, t100 ${orDash(summary.recovery.t100)}`],
+    ['attempts', `${summary.attempts.total}, peak ${summary.attempts.peakPerSecond}/s` + (summary.attempts.peakAtMs === null ? '' : ` at ${formatDuration(summary.attempts.peakAtMs)}`)],
+    ['failed attempts', `${summary.failures.total} (${causes(summary.failures.byCause)})`],
+    ['connections lost', `${summary.lost.total} (${causes(summary.lost.byCause)})`],
+    ['handshake (real ms)', `p50 ${summary.handshakeMs.p50}, p90 ${summary.handshakeMs.p90}, p99 ${summary.handshakeMs.p99}, max ${summary.handshakeMs.max}`],
+    ['never came back', summary.neverReturned.count === 0 ? '0' : `${summary.neverReturned.count} (e.g. device indexes ${summary.neverReturned.sample.slice(0, 5).join(', ')})`],
+    ['early retries', `${summary.verification.earlyAttempts} (attempts before the policy's wait had passed)`],
+    ['run folder', runDir],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}

@@ -1,0 +1,51 @@
+import { AftershockError, exitCodes } from '../errors.ts';
+import { listCommand } from './list-command.ts';
+import { runCommand, runUsage } from './run-command.ts';
+
+const usage = `aftershock: load and chaos tests for WebSocket reconnect storms
+
+usage: aftershock <command> [options]
+
+commands:
+  run [SCENARIO]   play a scenario against a target and write a run folder
+  list             list the built-in scenarios
+  help             show this help (\`aftershock <command> --help\` for a command)
+
+${runUsage}`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  run: runCommand,
+  list: listCommand,
+};
+
+/** Runs the CLI and returns its exit code; errors a user can act on become one line. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    console.log(usage);
+    return exitCodes.passed;
+  }
+  const handler = commands[command];
+  try {
+    if (!handler) {
+      throw new AftershockError('unknown-command', `unknown command "${command}"; commands: ${Object.keys(commands).join(', ')} (see \`aftershock --help\`)`);
+    }
+    return await handler(rest);
+  } catch (error) {
+    if (error instanceof AftershockError) {
+      console.error(`aftershock: error: ${error.message}`);
+      return error.exitCode;
+    }
+    // parseArgs reports unknown or malformed flags as TypeErrors with a code.
+    const code = (error as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`aftershock: error: ${(error as Error).message}; see \`aftershock ${command} --help\``);
+      return exitCodes.badInput;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

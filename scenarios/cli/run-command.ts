@@ -1,0 +1,87 @@
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatSummary } from '../../reports/console-summary.ts';
+import { AftershockError, exitCodes } from '../errors.ts';
+import { applyOverrides, loadScenarioInput, type ScenarioOverrides } from '../load-scenario.ts';
+import { runScenario } from '../runner.ts';
+import { validateScenario } from '../validate-scenario.ts';
+import { progressLine } from './progress-line.ts';
+
+export const runUsage = `usage: aftershock run [SCENARIO] [options]
+
+  SCENARIO            a built-in scenario name (see \`aftershock list\`) or a
+                      scenario file (.ts, .mjs, .js, .json); default: hard-kill
+  --devices N         number of simulated devices
+  --time-scale S      run S times faster than real time (60: a minute per second)
+  --seed X            seed for every random choice (same seed, same waits)
+  --out DIR           run folder (default: runs/<scenario>-<timestamp>)
+  --quiet             no plan and no progress line
+
+Exit codes: 0 every device came back, 1 some never did, 2 bad input.`;
+
+function positiveNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new AftershockError('bad-flag', `${flag} must be a ${integer ? 'whole number' : 'number'} greater than 0, got "${text}"`);
+  }
+  return value;
+}
+
+function timestamp(date = new Date()): string {
+  return date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      devices: { type: 'string' },
+      'time-scale': { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(runUsage);
+    return exitCodes.passed;
+  }
+  if (positionals.length > 1) {
+    throw new AftershockError('bad-usage', `run takes one scenario, got ${positionals.length} (${positionals.join(' ')}); see \`aftershock run --help\``);
+  }
+  const overrides: ScenarioOverrides = {
+    devices: positiveNumber('--devices', values.devices, true),
+    timeScale: positiveNumber('--time-scale', values['time-scale'], false),
+    seed: values.seed,
+  };
+  const reference = positionals[0] ?? 'hard-kill';
+  const { input, source } = await loadScenarioInput(reference);
+  const scenario = validateScenario(applyOverrides(input, overrides), source);
+  const runDir = resolve(values.out ?? join('runs', `${scenario.name}-${timestamp()}`));
+
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = progressLine();
+  try {
+    const { summary } = await runScenario({
+      scenario,
+      runDir,
+      signal: abort.signal,
+      onPlan: values.quiet ? undefined : (plan) => console.error(plan.lines.join('\n')),
+      onProgress: values.quiet ? undefined : progress.update,
+    });
+    progress.done();
+    console.log(`\naftershock: ${scenario.name} finished\n${formatSummary(summary, runDir)}`);
+    if (summary.outcome === 'interrupted') return 130;
+    return summary.neverReturned.count === 0 ? exitCodes.passed : exitCodes.thresholdFailed;
+  } finally {
+    progress.done();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
