@@ -80,6 +80,19 @@ export async function startBackend(input: BackendOptionsInput = {}): Promise<Bac
     await release();
     throw new BackendListenError(options.host, options.port, error as NodeJS.ErrnoException);
   }
+  // After listening, errors come from accept(): typically EMFILE when a storm
+  // outgrows the fd limit. A real server keeps serving the sockets it has, so
+  // log (at most every 10 s, to keep stderr sparse) instead of crashing.
+  let lastAcceptErrorLogMs = -Infinity;
+  let acceptErrorsSinceLog = 0;
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    acceptErrorsSinceLog += 1;
+    const nowMs = performance.now();
+    if (nowMs - lastAcceptErrorLogMs < 10_000) return;
+    console.error(`backend: accept failed ${acceptErrorsSinceLog} time(s) since the last report, last error: ${error.code ?? error.message}`);
+    lastAcceptErrorLogMs = nowMs;
+    acceptErrorsSinceLog = 0;
+  });
   const address = server.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
   return {

@@ -55,8 +55,11 @@ class Connection {
   awaitingPong = false;
   /** Monotonic time of the upgrade, in ms; for the hello deadline. */
   readonly openedAtMs: number;
-  constructor(openedAtMs: number) {
+  /** Index of the heartbeat bucket this socket is pinged with. */
+  readonly bucket: number;
+  constructor(openedAtMs: number, bucket: number) {
     this.openedAtMs = openedAtMs;
+    this.bucket = bucket;
   }
 }
 
@@ -70,6 +73,12 @@ const MAX_SWEEP_PERIOD_MS = 1000;
  * functions created once per hub (`this` is the socket), there is no timer per
  * socket (one sweep timer checks hello deadlines and sends the pings), and
  * per-socket state is one small {@link Connection} in a Map.
+ *
+ * Heartbeat: the standard ws pattern (ping; a socket that has not ponged by
+ * its next ping is terminated), but the sockets are spread over one bucket per
+ * sweep and each sweep pings one bucket. Every socket is still pinged once per
+ * heartbeat interval, while the event loop never stalls for a whole-fleet
+ * ping burst (measured ~23 µs per ping: 10k sockets at once would block ~0.25 s).
  */
 export class DeviceHub {
   readonly #store: AssignmentStore;
@@ -87,9 +96,11 @@ export class DeviceHub {
   /** Every deviceId that completed a hello since start, for GET /devices/:id. */
   readonly #seen = new Set<string>();
   readonly #sweepTimer: NodeJS.Timeout;
-  /** The heartbeat runs every this many sweeps. */
-  readonly #sweepsPerHeartbeat: number;
+  /** Sockets by heartbeat bucket; sweep n pings bucket n % buckets.length. */
+  readonly #heartbeatBuckets: Set<WebSocket>[];
   #sweepCount = 0;
+  /** Round-robin counter that spreads new sockets over the buckets. */
+  #adoptCount = 0;
   #open: boolean;
   #stopping = false;
   #handshakesInFlight = 0;
@@ -128,10 +139,11 @@ export class DeviceHub {
     };
 
     // One timer for everything. The sweep period divides the heartbeat
-    // interval evenly so pings keep their exact period.
+    // interval evenly so each bucket is pinged at the heartbeat period.
     const targetSweepMs = Math.min(MAX_SWEEP_PERIOD_MS, this.#helloTimeoutMs / 4, this.#heartbeatIntervalMs);
-    this.#sweepsPerHeartbeat = Math.max(1, Math.round(this.#heartbeatIntervalMs / targetSweepMs));
-    const sweepMs = Math.max(1, Math.floor(this.#heartbeatIntervalMs / this.#sweepsPerHeartbeat));
+    const sweepsPerHeartbeat = Math.max(1, Math.round(this.#heartbeatIntervalMs / targetSweepMs));
+    this.#heartbeatBuckets = Array.from({ length: sweepsPerHeartbeat }, () => new Set<WebSocket>());
+    const sweepMs = Math.max(1, Math.floor(this.#heartbeatIntervalMs / sweepsPerHeartbeat));
     this.#sweepTimer = setInterval(() => this.#sweep(), sweepMs);
     this.#sweepTimer.unref();
   }
@@ -209,7 +221,10 @@ export class DeviceHub {
   }
 
   #adopt(socket: WebSocket): void {
-    this.#connections.set(socket, new Connection(this.#now()));
+    const bucket = this.#adoptCount % this.#heartbeatBuckets.length;
+    this.#adoptCount += 1;
+    this.#connections.set(socket, new Connection(this.#now(), bucket));
+    this.#heartbeatBuckets[bucket].add(socket);
     this.#awaitingHello.add(socket);
     socket.on('message', this.#onMessage);
     socket.on('pong', this.#onPong);
@@ -277,6 +292,7 @@ export class DeviceHub {
     if (connection === undefined) return;
     this.#endHandshake(socket, connection);
     this.#connections.delete(socket);
+    this.#heartbeatBuckets[connection.bucket].delete(socket);
     const deviceId = connection.deviceId;
     if (deviceId !== null && this.#devices.get(deviceId) === socket) this.#devices.delete(deviceId);
   }
@@ -295,12 +311,13 @@ export class DeviceHub {
       socket.close(closeCodes.helloTimeout, 'hello-timeout');
     }
 
+    const bucket = this.#heartbeatBuckets[this.#sweepCount % this.#heartbeatBuckets.length];
     this.#sweepCount += 1;
-    if (this.#sweepCount % this.#sweepsPerHeartbeat !== 0) return;
     // Standard ws heartbeat: a socket that has not answered the previous ping
     // by now is dead or frozen; terminate it so its device can reconnect.
-    for (const [socket, connection] of this.#connections) {
-      if (socket.readyState !== WebSocket.OPEN) continue;
+    for (const socket of bucket) {
+      const connection = this.#connections.get(socket);
+      if (connection === undefined || socket.readyState !== WebSocket.OPEN) continue;
       if (connection.awaitingPong) {
         socket.terminate();
         continue;

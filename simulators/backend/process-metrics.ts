@@ -21,9 +21,11 @@ export interface ProcessMetricsSnapshot {
  */
 export class ProcessMetrics {
   readonly #delay: ELDHistogram;
+  readonly #resolutionMs: number;
 
   /** @param resolutionMs sampling period of the event-loop delay monitor, in ms. */
   constructor(resolutionMs = 10) {
+    this.#resolutionMs = resolutionMs;
     this.#delay = monitorEventLoopDelay({ resolution: resolutionMs });
     this.#delay.enable();
   }
@@ -31,14 +33,13 @@ export class ProcessMetrics {
   read(): ProcessMetricsSnapshot {
     const cpu = process.cpuUsage();
     const memory = process.memoryUsage();
-    // The histogram records ns; with no samples yet max is 0 and p99 is 0.
     const snapshot: ProcessMetricsSnapshot = {
       cpuUserUs: cpu.user,
       cpuSystemUs: cpu.system,
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
-      eventLoopDelayP99Ms: nsToMs(this.#delay.percentile(99)),
-      eventLoopDelayMaxMs: nsToMs(this.#delay.max),
+      eventLoopDelayP99Ms: this.#delayMs(this.#delay.percentile(99)),
+      eventLoopDelayMaxMs: this.#delayMs(this.#delay.max),
     };
     this.#delay.reset();
     return snapshot;
@@ -47,8 +48,14 @@ export class ProcessMetrics {
   stop(): void {
     this.#delay.disable();
   }
-}
 
-function nsToMs(ns: number): number {
-  return Math.round(ns / 1e3) / 1e3;
+  /**
+   * The monitor records the time between its timer's ticks in ns, so an idle
+   * loop reads as the resolution (10 ms), not 0. Subtract it to report the
+   * delay proper. With no samples yet the histogram reads 0, which stays 0.
+   */
+  #delayMs(ns: number): number {
+    const delayMs = Math.max(0, ns / 1e6 - this.#resolutionMs);
+    return Math.round(delayMs * 1000) / 1000;
+  }
 }

@@ -190,10 +190,13 @@ describe('HTTP API', () => {
 
   test('--unsafe-ack-before-write really loses acknowledged PUTs on SIGKILL', async () => {
     const first = await spawnBackend(['--db', db, '--unsafe-ack-before-write']);
-    const answer = await json(await put(first.baseUrl, 'd-unsafe', { url: 'gone' }));
-    expect(answer).toEqual({ deviceId: 'd-unsafe', version: 1, url: 'gone' });
-    // The write is due 50 ms after the answer; the kill lands well before.
-    await first.kill();
+    const response = await put(first.baseUrl, 'd-unsafe', { url: 'gone' });
+    // The write is due 50 ms after the answer: kill as soon as the status
+    // line is in, before even reading the body, to stay well inside that window.
+    first.child.kill('SIGKILL');
+    expect(response.status).toBe(200);
+    expect(await json(response)).toEqual({ deviceId: 'd-unsafe', version: 1, url: 'gone' });
+    await first.exited;
 
     const second = await spawnBackend(['--db', db]);
     expect((await fetch(`${second.baseUrl}/devices/d-unsafe`)).status).toBe(404);
@@ -231,9 +234,9 @@ describe('heartbeat', () => {
 
     const closed = await silent.closed;
     // First ping within 1 interval of connecting, termination at the next
-    // sweep: 2 intervals, plus 150 ms for timers and a loaded CI machine.
+    // sweep: 2 intervals, plus 200 ms for timers on a loaded 2-core CI machine.
     expect(closed.code).toBe(1006);
-    expect(closed.atMs - connectedAtMs).toBeLessThan(2 * intervalMs + 150);
+    expect(closed.atMs - connectedAtMs).toBeLessThan(2 * intervalMs + 200);
     expect(silent.pings()).toBeGreaterThanOrEqual(1);
 
     await new Promise((resolve) => setTimeout(resolve, 5 * intervalMs));
