@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
-import { seedPolicyDefaults, type SeedPolicyParams } from '../simulators/devices/policy/index.ts';
+import { chaosEventSchema } from './schema/chaos-schema.ts';
+import { duration, positiveDuration } from './schema/duration-schema.ts';
+import { policySchema } from './schema/policy-schema.ts';
+import { targetSchema } from './schema/target-schema.ts';
 
 /**
  * The scenario schema: what a user writes (durations as "90s"/"6m" or ms,
@@ -8,61 +10,6 @@ import { seedPolicyDefaults, type SeedPolicyParams } from '../simulators/devices
  * sees (every duration in ms, every default filled in) on the output side.
  * Objects are strict: an unknown key is an error, not silently ignored.
  */
-
-const durationHint = 'write milliseconds as a number, or text such as "500ms", "90s", "6m", "1h"';
-
-/** A duration in scenario milliseconds. */
-export const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const parsed = parseDuration(value);
-  if (parsed === undefined) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a duration: ${durationHint}` });
-    return z.NEVER;
-  }
-  return parsed;
-});
-
-const positiveDuration = duration.refine((v) => v > 0, { message: 'must be longer than 0' });
-
-const seedPolicySchema = z.strictObject({
-  kind: z.literal('seed'),
-  /** Upper bound of the uniform first wait. */
-  firstWaitMax: duration.prefault(seedPolicyDefaults.firstWaitMaxMs),
-  /** The smallest wait after a failed attempt, before growth. */
-  base: positiveDuration.prefault(seedPolicyDefaults.baseMs),
-  factor: z.number().min(1, 'a growth factor below 1 would shrink the waits').max(100).prefault(seedPolicyDefaults.factor),
-  cap: positiveDuration.prefault(seedPolicyDefaults.capMs),
-  jitter: z.number().min(0).max(1).prefault(seedPolicyDefaults.jitter),
-}).transform(
-  (p): SeedPolicyParams => ({ kind: 'seed', firstWaitMaxMs: p.firstWaitMax, baseMs: p.base, factor: p.factor, capMs: p.cap, jitter: p.jitter }),
-);
-
-export const policySchema = z.discriminatedUnion('kind', [seedPolicySchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? `unknown policy kind; valid kinds: seed` : undefined),
-});
-
-const referenceTargetSchema = z.strictObject({
-  kind: z.literal('reference'),
-  /** How often the backend pings each device. */
-  heartbeatInterval: positiveDuration.prefault('30s'),
-  /** Optional fixed port; by default a free port is chosen. */
-  port: z.number().int().min(1).max(65535).optional(),
-});
-
-export const targetSchema = z.discriminatedUnion('kind', [referenceTargetSchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? `unknown target kind; valid kinds: reference` : undefined),
-});
-
-const killEventSchema = z.strictObject({
-  kind: z.literal('kill'),
-  /** When, after the whole fleet is first online. */
-  at: duration,
-  /** How long the backend stays down before it is restarted. */
-  for: positiveDuration,
-});
-
-export const chaosEventSchema = z.discriminatedUnion('kind', [killEventSchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? `unknown chaos kind; valid kinds: kill` : undefined),
-});
 
 const fleetSchema = z.strictObject({
   devices: z.number().int('must be a whole number of devices').min(1, 'needs at least 1 device').max(1_000_000),
