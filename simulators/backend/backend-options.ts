@@ -23,6 +23,8 @@ export interface BackendOptions {
   allowRemote: boolean;
   /** TESTING ONLY: acknowledge PUTs before the write is durable, so a kill loses them. */
   unsafeAckBeforeWrite: boolean;
+  /** Exit when stdin closes: the harness holds the pipe, so the backend dies with it, however it dies. */
+  exitWithStdin: boolean;
 }
 
 /** Input to `startBackend`: every field has a default except where noted. */
@@ -41,6 +43,7 @@ export const defaultBackendOptions: BackendOptions = {
   holdClosed: false,
   allowRemote: false,
   unsafeAckBeforeWrite: false,
+  exitWithStdin: false,
 };
 
 /** A problem with the options the user can fix; `code` is stable for callers. */
@@ -118,6 +121,7 @@ const flags: Record<string, FlagSpec> = {
   'hold-closed': { type: 'boolean', key: 'holdClosed', help: 'answer 503 to device upgrades until POST /admin/open' },
   'allow-remote': { type: 'boolean', key: 'allowRemote', help: 'permit a non-loopback --host' },
   'unsafe-ack-before-write': { type: 'boolean', key: 'unsafeAckBeforeWrite', help: 'TESTING ONLY: answer PUT before the write is durable (a kill loses it)' },
+  'exit-with-stdin': { type: 'boolean', key: 'exitWithStdin', help: 'exit at once when stdin closes (the parent process died)' },
 };
 
 /** Environment variable for a flag: `--heartbeat-interval-ms` -> `AFTERSHOCK_BACKEND_HEARTBEAT_INTERVAL_MS`. */

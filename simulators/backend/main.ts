@@ -43,6 +43,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  if (options.exitWithStdin) {
+    // The parent holds our stdin open; EOF means it is gone (even by SIGKILL),
+    // and an orphaned backend must not keep its port and devices.
+    process.stdin.on('end', () => process.exit(0));
+    process.stdin.on('error', () => process.exit(0));
+    process.stdin.resume();
+  }
 
   const ready = { event: 'ready', pid: process.pid, host: handle.host, port: handle.port };
   process.stdout.write(`${JSON.stringify(ready)}\n`);
