@@ -18,6 +18,7 @@ describe('parseBackendCommandLine', () => {
       [
         '--host', '::1', '--port', '8080', '--db', '/tmp/x.sqlite', '--heartbeat-interval-ms', '100',
         '--hello-timeout-ms', '500', '--max-handshakes-in-flight', '64', '--hold-closed', '--unsafe-ack-before-write',
+        '--exit-with-stdin',
       ],
       { AFTERSHOCK_BACKEND_PORT: '9090', AFTERSHOCK_BACKEND_HOLD_CLOSED: '0' },
     );
@@ -33,6 +34,7 @@ describe('parseBackendCommandLine', () => {
         holdClosed: true,
         allowRemote: false,
         unsafeAckBeforeWrite: true,
+        exitWithStdin: true,
       },
     });
   });
