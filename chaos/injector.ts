@@ -1,20 +1,35 @@
 import type { StartedTarget } from '../scenarios/targets/target.ts';
+import type { ChaosWatchdog } from './watchdog/chaos-watchdog.ts';
 
 /** What an injector may act on. */
 export interface InjectorContext {
   target: StartedTarget;
+  /** Real time runs this many times faster than scenario time. */
+  timeScale: number;
+  /** The run folder (logs of chaos processes go here). */
+  runDir: string;
+  /** Registers undo actions that run even if the harness is killed. */
+  watchdog: ChaosWatchdog;
+  /** The Toxiproxy proxy in front of the target, when the scenario has network chaos. */
+  proxy?: { apiUrl: string; name: string };
+  /** Records a step inside a fault on the run's timeline, e.g. "forced with SIGKILL". */
+  note(detail: string): void;
 }
 
 /**
- * One fault. Contract: `inject` resolves once the fault is in effect; `undo`
- * resolves once it is undone, is idempotent, and is safe to call when `inject`
- * failed half way or never ran. Every injector is bounded: the runner undoes
- * it at its scheduled end and on every exit path.
+ * One fault. Contract: `inject` resolves once the fault is in effect (or
+ * rejects, leaving nothing behind that `undo` would not clear); `undo`
+ * resolves once it is undone, is idempotent, and is safe to call when
+ * `inject` failed half way or never ran. Anything an injector leaves in
+ * effect between the two it registers with the watchdog first, so that it is
+ * undone even if the harness dies. The runner calls `undo` at the event's
+ * scheduled end and on every exit path, so every fault is bounded in time;
+ * sizes are bounded by the scenario schema.
  */
 export interface Injector {
   readonly kind: string;
   /** One line for the plan and the report, e.g. "SIGKILL the backend (pid 123)". */
   describe(): string;
-  inject(): Promise<void>;
+  inject(signal?: AbortSignal): Promise<void>;
   undo(): Promise<void>;
 }

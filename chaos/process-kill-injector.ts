@@ -1,27 +1,25 @@
-import { AftershockError } from '../scenarios/errors.ts';
+import type { ChaosEventOf } from '../scenarios/schema/chaos-schema.ts';
+import { backendProcessOf, restartBackend } from './backend-process.ts';
 import type { Injector, InjectorContext } from './injector.ts';
 
 /**
  * Hard kill: SIGKILL the backend process (the kernel resets its sockets, so
- * devices see the close at once), and on undo start it again and wait until it
- * is ready, as after a forced power-off and a reboot.
+ * devices see the close at once), as a forced power-off does. Undo starts it
+ * again, held closed first if asked.
  */
-export function processKillInjector(_event: { kind: 'kill' }, context: InjectorContext): Injector {
-  const process = context.target.process;
-  if (!process) {
-    throw new AftershockError('chaos-unsupported', 'chaos "kill" needs a target whose process the harness owns; this target has none');
-  }
+export function processKillInjector(event: ChaosEventOf<'kill'>, context: InjectorContext): Injector {
+  const process = backendProcessOf(context, 'kill');
   let killed = false;
   return {
     kind: 'kill',
-    describe: () => `SIGKILL the backend${process.pid ? ` (pid ${process.pid})` : ''}, restart it on undo`,
+    describe: () => `SIGKILL the backend${process.pid ? ` (pid ${process.pid})` : ''}`,
     async inject() {
       killed = true;
       await process.kill();
     },
     async undo() {
-      if (!killed || process.running) return;
-      await process.start();
+      if (!killed) return;
+      await restartBackend(context, process, event.holdClosed);
       killed = false;
     },
   };

@@ -36,7 +36,7 @@ export interface RunSummary {
   outcome: RunOutcome | 'partial';
   /** Scenario ms from the origin to the last event. */
   durationMs: number;
-  chaos: { kind: string; action: 'inject' | 'undo'; t: number; detail?: string }[];
+  chaos: { kind: string; action: 'inject' | 'undo' | 'note'; t: number; detail?: string }[];
   /** When the fault hit (first inject) and the backend was back (last undo), scenario ms. */
   faultAtMs: number | null;
   restoredAtMs: number | null;

@@ -22,7 +22,7 @@ export type RunEvent =
       policy: Record<string, unknown>;
     }
   | { type: 'phase'; t: number; phase: RunPhase }
-  | { type: 'chaos'; t: number; kind: string; action: 'inject' | 'undo'; index: number; detail?: string }
+  | { type: 'chaos'; t: number; kind: string; action: 'inject' | 'undo' | 'note'; index: number; detail?: string }
   | { type: 'run-end'; t: number; outcome: RunOutcome; message?: string };
 
 export type RunEventListener = (event: RunEvent) => void;

@@ -18,9 +18,27 @@ export interface RunPlan {
   lines: string[];
 }
 
-const chaosLabels: Record<ChaosEvent['kind'], { inject: string; undo: string }> = {
-  kill: { inject: 'SIGKILL the backend', undo: 'restart the backend' },
+/** What each chaos kind does, in words for the plan and the report. */
+const chaosLabels: { [K in ChaosEvent['kind']]: (event: Extract<ChaosEvent, { kind: K }>) => { inject: string; undo: string } } = {
+  kill: (e) => ({ inject: 'SIGKILL the backend', undo: `restart the backend${e.holdClosed > 0 ? `, held closed for ${formatDuration(e.holdClosed)}` : ''}` }),
+  stop: (e) => ({
+    inject: `graceful stop (SIGTERM), forced with SIGKILL after ${formatDuration(e.grace)}`,
+    undo: `restart the backend${e.holdClosed > 0 ? `, held closed for ${formatDuration(e.holdClosed)}` : ''}`,
+  }),
+  freeze: () => ({ inject: 'freeze the backend (SIGSTOP)', undo: 'continue it (SIGCONT)' }),
+  'cpu-hog': (e) => ({ inject: `backend burns its CPU at ${Math.round(e.dutyCycle * 100)}%`, undo: 'stop the CPU hog' }),
+  'cpu-burn': (e) => ({ inject: `${e.burners ?? 'one per core'} burner process(es) compete for the CPU`, undo: 'end the burners' }),
+  'cpu-quota': (e) => ({ inject: `limit the backend to ${e.cpus} CPU`, undo: 'lift the CPU quota' }),
+  'memory-hog': (e) => ({
+    inject: `a neighbour grows by ${e.rateMBps} MB/s up to ${e.limitMB} MB (floor ${e.floorMB} MB available)${e.cgroupLimitMB ? `, sharing a ${e.cgroupLimitMB} MB cgroup with the backend` : ''}`,
+    undo: 'end the neighbour and free its memory',
+  }),
+  network: (e) => ({ inject: `network ${e.toxic.type} on ${e.stream} (toxicity ${e.toxicity})`, undo: `remove the ${e.toxic.type} fault` }),
 };
+
+export function chaosLabel(event: ChaosEvent): { inject: string; undo: string } {
+  return (chaosLabels[event.kind] as (e: ChaosEvent) => { inject: string; undo: string })(event);
+}
 
 /**
  * Plan, then run: turns a scenario into its timeline without touching a
@@ -43,7 +61,7 @@ export function planRun(scenario: Scenario): RunPlan {
     `  ${pad('0s')}start target (${scenario.target.kind})`,
     `  ${pad('0s')}start fleet: devices boot over ${formatDuration(fleet.rampUp)}`,
     `  ${pad('online')}wait until all ${fleet.devices} devices are online (at most ${formatDuration(scenario.onlineTimeout)})`,
-    ...steps.map((s) => `  ${pad(`+${formatDuration(s.afterOnlineMs)}`)}chaos #${s.index + 1} ${s.action}: ${chaosLabels[s.event.kind][s.action]}`),
+    ...steps.map((s) => `  ${pad(`+${formatDuration(s.afterOnlineMs)}`)}chaos #${s.index + 1} ${s.action}: ${chaosLabel(s.event)[s.action]}`),
     `  ${pad('then')}record until every device is back, then ${formatDuration(scenario.settle)} more; stop at ${formatDuration(scenario.deadline)} at the latest`,
   ];
   return { scenario, chaos: steps, lines };

@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createInjector, type Injector } from '../chaos/index.ts';
+import { createInjector, type Injector, type InjectorContext } from '../chaos/index.ts';
+import { assertChaosAllowed } from '../chaos/safety.ts';
+import { ChaosWatchdog } from '../chaos/watchdog/chaos-watchdog.ts';
 import { NdjsonRecorder } from '../reports/ndjson-recorder.ts';
 import { RunCollector, type RunSummary } from '../reports/run-collector.ts';
 import type { RunEvent, RunEventListener, RunOutcome, RunPhase } from '../reports/run-events.ts';
@@ -29,6 +31,8 @@ export interface RunOptions {
   /** The run folder; must not already hold a run. */
   runDir: string;
   signal?: AbortSignal;
+  /** The user confirmed chaos against the scenario's remoteTargets (--allow-remote). */
+  allowRemote?: boolean;
   /** Extra listeners for every run event (the recorder and collector are built in). */
   listeners?: RunEventListener[];
   onPlan?: (plan: RunPlan) => void;
@@ -100,6 +104,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     policy: { ...scenario.policy },
   });
 
+  // Started first, stopped last: it undoes whatever is in effect if we die.
+  const watchdog = await ChaosWatchdog.start(runDir);
   let started: StartedTarget | undefined;
   let fleet: Fleet | undefined;
   const active = new Set<Injector>();
@@ -113,6 +119,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   try {
     enter('starting-target');
     started = await createTarget(scenario.target).start({ runDir, timeScale: scale });
+    await started.process?.guardWith(watchdog);
+    if (scenario.chaos.length > 0) assertChaosAllowed(started.endpoints, scenario.remoteTargets, options.allowRemote ?? false);
 
     enter('starting-fleet');
     fleet = new Fleet({
@@ -158,12 +166,20 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     if (plan.chaos.length > 0) enter('chaos');
     for (const step of plan.chaos) {
       await until(steadyAt + step.afterOnlineMs);
+      const { kind } = step.event;
+      const context: InjectorContext = {
+        target: started,
+        timeScale: scale,
+        runDir,
+        watchdog,
+        note: (detail) => emit({ type: 'chaos', t: scenarioNow(), kind, action: 'note', index: step.index, detail }),
+      };
       if (step.action === 'inject') {
-        const injector = createInjector(step.event, { target: started });
+        const injector = createInjector(step.event, context);
         injectors.set(step.index, injector);
         active.add(injector);
-        emit({ type: 'chaos', t: scenarioNow(), kind: step.event.kind, action: 'inject', index: step.index, detail: injector.describe() });
-        await injector.inject();
+        emit({ type: 'chaos', t: scenarioNow(), kind, action: 'inject', index: step.index, detail: injector.describe() });
+        await injector.inject(signal);
       } else {
         const injector = injectors.get(step.index)!;
         await injector.undo();
@@ -190,6 +206,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       await injector.undo().catch(() => undefined);
     }
     await started?.stop().catch(() => undefined);
+    await watchdog.close();
     process.off('exit', killOnExit);
     emit({
       type: 'run-end',

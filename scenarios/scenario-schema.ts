@@ -34,6 +34,8 @@ export const scenarioSchema = z
     policy: policySchema.prefault({ kind: 'seed' }),
     target: targetSchema.prefault({ kind: 'reference' }),
     chaos: z.array(chaosEventSchema).prefault([]),
+    /** Non-loopback hosts chaos may act on (also needs --allow-remote). */
+    remoteTargets: z.array(z.string().min(1)).prefault([]),
     /** How long the fleet may take to come online before chaos starts. */
     onlineTimeout: positiveDuration.prefault('5m'),
     /** Keep recording this long after every device is back. */

@@ -16,6 +16,8 @@ export const runUsage = `usage: aftershock run [SCENARIO] [options]
   --seed X            seed for every random choice (same seed, same waits)
   --out DIR           run folder (default: runs/<scenario>-<timestamp>)
   --quiet             no plan and no progress line
+  --allow-remote      allow chaos against non-loopback hosts that the
+                      scenario names in remoteTargets (both are required)
 
 Exit codes: 0 every device came back, 1 some never did, 2 bad input.`;
 
@@ -42,6 +44,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       out: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      'allow-remote': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -72,6 +75,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       scenario,
       runDir,
       signal: abort.signal,
+      allowRemote: values['allow-remote'],
       onPlan: values.quiet ? undefined : (plan) => console.error(plan.lines.join('\n')),
       onProgress: values.quiet ? undefined : progress.update,
     });

@@ -1,15 +1,117 @@
 import { z } from 'zod';
 import { duration, positiveDuration } from './duration-schema.ts';
 
-const killEventSchema = z.strictObject({
-  kind: z.literal('kill'),
+/**
+ * Chaos events as written in a scenario. Every event has `at` (scenario time
+ * after the whole fleet is first online) and `for` (how long the fault lasts
+ * before it is undone), so every fault is bounded in time. Sizes are bounded
+ * by the schema too.
+ */
+const timing = {
   /** When, after the whole fleet is first online. */
   at: duration,
-  /** How long the backend stays down before it is restarted. */
+  /** How long the fault lasts before it is undone. */
   for: positiveDuration,
+  /** A label for reports (default: the kind). */
+  label: z.string().max(80).optional(),
+};
+
+/** After a restart, the backend can be held closed (devices get 503) for a while, as while the database was checked. */
+const restart = {
+  holdClosed: duration.prefault(0),
+};
+
+const killEvent = z.strictObject({
+  kind: z.literal('kill'),
+  ...timing,
+  ...restart,
 });
 
-export const chaosEventSchema = z.discriminatedUnion('kind', [killEventSchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? `unknown chaos kind; valid kinds: kill` : undefined),
+/** A graceful stop (SIGTERM) that is forced with SIGKILL after `grace` if the backend does not exit. */
+const stopEvent = z.strictObject({
+  kind: z.literal('stop'),
+  ...timing,
+  grace: positiveDuration.prefault('30s'),
+  ...restart,
 });
 
+/** SIGSTOP, undone by SIGCONT: TCP still accepts, nothing answers. */
+const freezeEvent = z.strictObject({
+  kind: z.literal('freeze'),
+  ...timing,
+});
+
+/** The backend burns its own event loop at a duty cycle (1: the incident's 100% CPU). */
+const cpuHogEvent = z.strictObject({
+  kind: z.literal('cpu-hog'),
+  ...timing,
+  dutyCycle: z.number().gt(0).max(1).prefault(1),
+});
+
+/** Burner processes compete for the backend's cores. */
+const cpuBurnEvent = z.strictObject({
+  kind: z.literal('cpu-burn'),
+  ...timing,
+  /** Number of burner processes (default: one per core). */
+  burners: z.number().int().min(1).max(64).optional(),
+});
+
+/** A CPU quota on the backend's cgroup, in cores (0.1: a tenth of one core). */
+const cpuQuotaEvent = z.strictObject({
+  kind: z.literal('cpu-quota'),
+  ...timing,
+  cpus: z.number().min(0.01).max(64),
+});
+
+/** A noisy-neighbour process that grows at a rate up to a bound, never below the free-memory floor. */
+const memoryHogEvent = z.strictObject({
+  kind: z.literal('memory-hog'),
+  ...timing,
+  rateMBps: z.number().gt(0).max(10_240).prefault(256),
+  limitMB: z.number().int().min(1).max(1_048_576),
+  /** Never take the machine below this much available memory; 2 GiB is the least allowed. */
+  floorMB: z.number().int().min(2048, 'must be at least 2048: the machine is never taken below 2 GiB available').prefault(2048),
+  /** Put the backend and the hog in one memory-limited cgroup of this size, so pressure or the OOM killer reaches the backend. */
+  cgroupLimitMB: z.number().int().min(16).optional(),
+  /** What the full cgroup does: the OOM killer ends a process, or (stall) every process waits for memory, as a host with no memory left does. */
+  onLimit: z.enum(['oom-kill', 'stall']).prefault('oom-kill'),
+});
+
+const toxicSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('latency'), latencyMs: z.number().min(0), jitterMs: z.number().min(0).prefault(0) }),
+  z.strictObject({ type: z.literal('bandwidth'), rateKBps: z.number().int().min(0) }),
+  z.strictObject({ type: z.literal('slow_close'), delayMs: z.number().int().min(0) }),
+  z.strictObject({ type: z.literal('timeout'), timeoutMs: z.number().int().min(0) }),
+  z.strictObject({ type: z.literal('reset_peer'), timeoutMs: z.number().int().min(0).prefault(0) }),
+  z.strictObject({
+    type: z.literal('slicer'),
+    averageSize: z.number().int().min(1),
+    sizeVariation: z.number().int().min(0).prefault(0),
+    delayUs: z.number().int().min(0).prefault(0),
+  }),
+  z.strictObject({ type: z.literal('limit_data'), bytes: z.number().int().min(0) }),
+  /** The whole proxy disabled: new connects refused, open ones closed. */
+  z.strictObject({ type: z.literal('down') }),
+]);
+
+/** A network fault between the devices and the backend, through a Toxiproxy proxy. */
+const networkEvent = z.strictObject({
+  kind: z.literal('network'),
+  ...timing,
+  toxic: toxicSchema,
+  /** Which direction: upstream (devices to backend) or downstream (backend to devices). */
+  stream: z.enum(['upstream', 'downstream']).prefault('downstream'),
+  /** Share of connections affected, 0 to 1. */
+  toxicity: z.number().min(0).max(1).prefault(1),
+});
+
+const chaosSchemas = [killEvent, stopEvent, freezeEvent, cpuHogEvent, cpuBurnEvent, cpuQuotaEvent, memoryHogEvent, networkEvent] as const;
+
+export const chaosKinds = chaosSchemas.map((s) => s.shape.kind.value);
+
+export const chaosEventSchema = z.discriminatedUnion('kind', [...chaosSchemas], {
+  error: (issue) => (issue.code === 'invalid_union' ? `unknown chaos kind; valid kinds: ${chaosKinds.join(', ')}` : undefined),
+});
+
+export type ChaosEventOf<K extends z.output<typeof chaosEventSchema>['kind']> = Extract<z.output<typeof chaosEventSchema>, { kind: K }>;
+export type Toxic = z.output<typeof toxicSchema>;

@@ -3,6 +3,8 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { AftershockError } from '../errors.ts';
+import type { ChaosWatchdog } from '../../chaos/watchdog/chaos-watchdog.ts';
+import { processStartTime } from '../../chaos/watchdog/undo-action.ts';
 
 export interface ManagedProcessOptions {
   /** A name for messages, e.g. "reference backend". */
@@ -31,6 +33,8 @@ export class ManagedProcess {
   private readonly log: WriteStream;
   /** The ready line of the latest start. */
   readyLine = '';
+  private watchdog: ChaosWatchdog | undefined;
+  private releaseGuard: (() => void) | undefined;
 
   constructor(options: ManagedProcessOptions) {
     this.options = options;
@@ -45,11 +49,28 @@ export class ManagedProcess {
     return this.pid !== undefined;
   }
 
-  /** Starts the process and resolves once it printed its ready line. */
-  async start(): Promise<void> {
+  /**
+   * From now on, every start of this process is registered with the chaos
+   * watchdog (SIGKILL if the harness dies), and released when it exits.
+   */
+  async guardWith(watchdog: ChaosWatchdog): Promise<void> {
+    this.watchdog = watchdog;
+    await this.guardCurrent();
+  }
+
+  private async guardCurrent(): Promise<void> {
+    const pid = this.pid;
+    if (!this.watchdog || pid === undefined) return;
+    const release = this.watchdog.guard({ kind: 'signal', pid, signal: 'SIGKILL', startTime: await processStartTime(pid) });
+    this.releaseGuard = release;
+    void this.exited.then(release);
+  }
+
+  /** Starts the process (with `extraArgs` after the usual ones) and resolves once it printed its ready line. */
+  async start(extraArgs: readonly string[] = []): Promise<void> {
     const { name, command, args, env, readyTimeoutMs, isReadyLine } = this.options;
     if (this.running) throw new Error(`${name} is already running (pid ${this.pid})`);
-    const child = spawn(command, args, { env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, [...args, ...extraArgs], { env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = once(child, 'exit').then(() => undefined);
     child.stderr!.pipe(this.log, { end: false });
@@ -96,6 +117,7 @@ export class ManagedProcess {
       lines.on('line', onLine);
       child.once('exit', onExit);
     });
+    await this.guardCurrent();
   }
 
   /** Sends a signal to the process (only ours, by PID). */
@@ -127,6 +149,7 @@ export class ManagedProcess {
       clearTimeout(timer);
     }
     this.child?.stdin?.destroy();
+    this.releaseGuard?.();
     await new Promise<void>((resolve) => this.log.end(resolve));
   }
 

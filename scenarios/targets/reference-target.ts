@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../scenario-schema.ts';
 import { ManagedProcess } from './managed-process.ts';
-import type { StartedTarget, Target, TargetContext } from './target.ts';
+import type { StartedTarget, Target, TargetAdmin, TargetContext } from './target.ts';
 
 type ReferenceTargetConfig = Extract<Scenario['target'], { kind: 'reference' }>;
 
@@ -17,6 +17,24 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (typeof address !== 'object' || address === null) throw new Error('no port from the OS');
   return address.port;
+}
+
+/** The reference backend's admin routes (see simulators/backend/http-api.ts). */
+function referenceAdmin(httpBaseUrl: string): TargetAdmin {
+  const call = async (method: string, path: string, body?: object): Promise<void> => {
+    const response = await fetch(`${httpBaseUrl}${path}`, {
+      method,
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!response.ok) throw new Error(`reference backend at ${httpBaseUrl}: ${method} ${path} answered ${response.status}: ${await response.text()}`);
+  };
+  return {
+    holdClosedArgs: ['--hold-closed'],
+    open: () => call('POST', '/admin/open'),
+    startCpuHog: (dutyCycle, durationMs) => call('POST', '/admin/chaos/cpu', { dutyCycle, durationMs }),
+    stopCpuHog: () => call('DELETE', '/admin/chaos/cpu'),
+  };
 }
 
 /** The built-in reference backend, run as a child process the harness owns. */
@@ -44,9 +62,11 @@ export function referenceTarget(config: ReferenceTargetConfig): Target {
         isReadyLine: (line) => line.includes('"event":"ready"'),
       });
       await process.start();
+      const httpBaseUrl = `http://${host}:${port}`;
       return {
-        endpoints: { wsBaseUrl: `ws://${host}:${port}`, httpBaseUrl: `http://${host}:${port}` },
+        endpoints: { wsBaseUrl: `ws://${host}:${port}`, httpBaseUrl },
         process,
+        admin: referenceAdmin(httpBaseUrl),
         stop: () => process.stop(),
       };
     },

@@ -30,5 +30,22 @@ export interface StartedTarget {
   readonly endpoints: TargetEndpoints;
   /** The backend's process, when the harness owns it (process chaos needs it). */
   readonly process?: ManagedProcess;
+  /** Controls that need the backend's cooperation (the reference backend has them). */
+  readonly admin?: TargetAdmin;
   stop(): Promise<void>;
+}
+
+/**
+ * Chaos hooks a backend offers by itself. Contract: each call resolves once
+ * the backend has accepted the command and rejects with a message naming the
+ * target if it has not within a few seconds.
+ */
+export interface TargetAdmin {
+  /** Extra start arguments that make the backend start held closed (devices get 503). */
+  readonly holdClosedArgs: readonly string[];
+  /** Lets devices in after a held-closed start. */
+  open(): Promise<void>;
+  /** Burns the backend's own CPU at `dutyCycle` for `durationMs` of real time. */
+  startCpuHog(dutyCycle: number, durationMs: number): Promise<void>;
+  stopCpuHog(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import type { AssignmentStore } from './assignment-store.ts';
 import { resolveBackendOptions, type BackendOptions, type BackendOptionsInput } from './backend-options.ts';
 import { DelayedWriteAssignmentStore } from './delayed-write-assignment-store.ts';
 import { DeviceHub } from './device-hub.ts';
+import { CpuHog } from './cpu-hog.ts';
 import { createHttpApi } from './http-api.ts';
 import { ProcessMetrics } from './process-metrics.ts';
 import { writeRawHttpResponse } from './raw-http-response.ts';
@@ -58,7 +59,8 @@ export async function startBackend(input: BackendOptionsInput = {}): Promise<Bac
     maxHandshakesInFlight: options.maxHandshakesInFlight,
     holdClosed: options.holdClosed,
   });
-  const server = createServer(createHttpApi({ hub, store, metrics }));
+  const cpuHog = new CpuHog();
+  const server = createServer(createHttpApi({ hub, store, metrics, cpuHog }));
   server.on('upgrade', (request, socket, head) => {
     const url = request.url ?? '/';
     const queryAt = url.indexOf('?');
@@ -68,6 +70,7 @@ export async function startBackend(input: BackendOptionsInput = {}): Promise<Bac
   });
 
   const release = async (): Promise<void> => {
+    cpuHog.stop();
     hub.stop();
     await closeServer(server);
     metrics.stop();

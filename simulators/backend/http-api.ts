@@ -3,6 +3,7 @@ import type { AssignmentStore } from './assignment-store.ts';
 import type { DeviceHub } from './device-hub.ts';
 import { DEVICE_ID_PATTERN } from './device-protocol.ts';
 import type { ProcessMetrics } from './process-metrics.ts';
+import { MAX_CPU_HOG_MS, type CpuHog } from './cpu-hog.ts';
 
 /** Largest PUT body accepted, in bytes (a URL and a little JSON around it). */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -12,6 +13,7 @@ export interface HttpApiContext {
   hub: DeviceHub;
   store: AssignmentStore;
   metrics: ProcessMetrics;
+  cpuHog: CpuHog;
 }
 
 /** An HTTP answer: status and JSON body. */
@@ -38,6 +40,8 @@ class HttpError extends Error {
  * - `PUT /devices/:id/content` `{"url"}`: durable before it answers (see AssignmentStore)
  * - `GET /devices/:id`
  * - `POST /admin/open`, `POST /admin/close`: let devices in or hold them out
+ * - `POST /admin/chaos/cpu` `{"dutyCycle","durationMs"}`: burn the event loop
+ *   (chaos: the incident's 100% CPU); `DELETE /admin/chaos/cpu` stops it
  */
 export function createHttpApi(context: HttpApiContext): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
@@ -81,6 +85,14 @@ async function route(context: HttpApiContext, request: IncomingMessage): Promise
     context.hub.setAdmissionOpen(path === '/admin/open');
     return ok({ admission: context.hub.isAdmissionOpen() ? 'open' : 'closed' });
   }
+  if (path === '/admin/chaos/cpu') {
+    allow(method, 'POST', 'DELETE');
+    if (method === 'DELETE') {
+      context.cpuHog.stop();
+      return ok({ cpuHog: 'stopped' });
+    }
+    return startCpuHog(context, await readBody(request));
+  }
   const device = /^\/devices\/([^/]+)(\/content)?$/.exec(path);
   if (device !== null) {
     const deviceId = decodeDeviceId(device[1]);
@@ -114,6 +126,24 @@ function putContent(context: HttpApiContext, deviceId: string, body: string): Re
   return ok({ deviceId, version: content.version, url: content.url });
 }
 
+function startCpuHog(context: HttpApiContext, body: string): Reply {
+  let parsed: { dutyCycle?: unknown; durationMs?: unknown };
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    throw new HttpError(400, `body must be JSON like {"dutyCycle":1,"durationMs":60000}: ${(error as Error).message}`);
+  }
+  const { dutyCycle, durationMs } = parsed ?? {};
+  if (typeof dutyCycle !== 'number' || !(dutyCycle > 0 && dutyCycle <= 1)) {
+    throw new HttpError(400, `dutyCycle must be a number in (0, 1], got ${JSON.stringify(dutyCycle)}`);
+  }
+  if (typeof durationMs !== 'number' || !(durationMs > 0 && durationMs <= MAX_CPU_HOG_MS)) {
+    throw new HttpError(400, `durationMs must be a number in (0, ${MAX_CPU_HOG_MS}], got ${JSON.stringify(durationMs)}`);
+  }
+  context.cpuHog.start(dutyCycle, durationMs);
+  return { status: 202, body: { cpuHog: 'started', dutyCycle, durationMs } };
+}
+
 function getDevice(context: HttpApiContext, deviceId: string): Reply {
   const content = context.store.getContent(deviceId);
   if (content === null && !context.hub.hasSeen(deviceId)) {
@@ -140,8 +170,10 @@ function decodeDeviceId(segment: string): string {
   return deviceId;
 }
 
-function allow(method: string, allowed: string): void {
-  if (method !== allowed) throw new HttpError(405, `method ${method} not allowed here; use ${allowed}`, { Allow: allowed });
+function allow(method: string, ...allowed: string[]): void {
+  if (!allowed.includes(method)) {
+    throw new HttpError(405, `method ${method} not allowed here; use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') });
+  }
 }
 
 /** Reads the body up to MAX_BODY_BYTES; larger bodies get 413 without being kept. */
