@@ -1,0 +1,147 @@
+import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { cpuHogInjector } from '../../chaos/cpu-hog-injector.ts';
+import type { InjectorContext } from '../../chaos/injector.ts';
+import { processFreezeInjector } from '../../chaos/process-freeze-injector.ts';
+import { processKillInjector } from '../../chaos/process-kill-injector.ts';
+import { processStopInjector } from '../../chaos/process-stop-injector.ts';
+import { ChaosWatchdog } from '../../chaos/watchdog/chaos-watchdog.ts';
+import { referenceTarget } from '../../scenarios/targets/reference-target.ts';
+import type { StartedTarget } from '../../scenarios/targets/target.ts';
+
+/** One device handshake: resolves with 'welcome', an 'http NNN' rejection, or 'timeout'. */
+function handshake(wsBaseUrl: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(`${wsBaseUrl}/devices`);
+    const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    const finish = (result: string): void => {
+      clearTimeout(timer);
+      socket.terminate();
+      resolve(result);
+    };
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'hello', deviceId: 'd-probe', token: 't' })));
+    socket.on('message', (data) => finish(JSON.parse(data.toString()).type));
+    socket.on('unexpected-response', (_req, res) => finish(`http ${res.statusCode}`));
+    socket.on('error', (error) => finish(`error ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+  });
+}
+
+function tcpConnects(port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const timer = setTimeout(() => done(false), timeoutMs);
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function healthz(httpBaseUrl: string, timeoutMs: number): Promise<string> {
+  try {
+    const response = await fetch(`${httpBaseUrl}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+    return `http ${response.status}`;
+  } catch {
+    return 'timeout';
+  }
+}
+
+describe('process chaos on a real reference backend (time scale 1)', () => {
+  let target: StartedTarget;
+  let watchdog: ChaosWatchdog;
+  let context: InjectorContext;
+  const notes: string[] = [];
+
+  beforeEach(async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'aftershock-chaos-'));
+    target = await referenceTarget({ kind: 'reference', heartbeatInterval: 30_000 }).start({ runDir, timeScale: 1 });
+    watchdog = await ChaosWatchdog.start(runDir);
+    await target.process!.guardWith(watchdog);
+    notes.length = 0;
+    context = { target, timeScale: 1, runDir, watchdog, note: (detail) => notes.push(detail) };
+  });
+  afterEach(async () => {
+    await target.stop();
+    await watchdog.close();
+  });
+
+  test('freeze: TCP still accepts, no handshake completes; undo lets devices in again', async () => {
+    expect(await handshake(target.endpoints.wsBaseUrl, 2000)).toBe('welcome');
+    const freeze = processFreezeInjector({ kind: 'freeze', at: 0, for: 1000 }, context);
+    await freeze.inject();
+    expect(watchdog.guarded).toContainEqual(expect.objectContaining({ kind: 'signal', signal: 'SIGCONT', pid: target.process!.pid }));
+    const port = Number(new URL(target.endpoints.httpBaseUrl).port);
+    expect(await tcpConnects(port, 1000)).toBe(true);
+    expect(await handshake(target.endpoints.wsBaseUrl, 500)).toBe('timeout');
+    await freeze.undo();
+    expect(watchdog.guarded.filter((a) => a.kind === 'signal' && a.signal === 'SIGCONT')).toHaveLength(0);
+    expect(await handshake(target.endpoints.wsBaseUrl, 2000)).toBe('welcome');
+  });
+
+  test('cpu hog at 100%: the API does not answer until the hog ends by its own deadline', async () => {
+    const hog = cpuHogInjector({ kind: 'cpu-hog', at: 0, for: 1500, dutyCycle: 1 }, context);
+    await hog.inject();
+    await sleep(100);
+    expect(await healthz(target.endpoints.httpBaseUrl, 500)).toBe('timeout');
+    await sleep(1200);
+    expect(await healthz(target.endpoints.httpBaseUrl, 2000)).toBe('http 200');
+    await hog.undo();
+  });
+
+  test('cpu hog at 80%: the backend event-loop delay rises above 50 ms; undo brings it back down', async () => {
+    const metrics = async () => (await (await fetch(`${target.endpoints.httpBaseUrl}/metrics`)).json()) as { eventLoopDelayMaxMs: number };
+    await metrics(); // resets the delay window
+    const hog = cpuHogInjector({ kind: 'cpu-hog', at: 0, for: 5000, dutyCycle: 0.8 }, context);
+    await hog.inject();
+    await sleep(600);
+    expect((await metrics()).eventLoopDelayMaxMs).toBeGreaterThan(50);
+    await hog.undo();
+    await sleep(300);
+    await metrics();
+    await sleep(300);
+    expect((await metrics()).eventLoopDelayMaxMs).toBeLessThan(50);
+  });
+
+  test('a graceful stop that hangs (backend at 100% CPU) is forced after the grace period', async () => {
+    await cpuHogInjector({ kind: 'cpu-hog', at: 0, for: 10_000, dutyCycle: 1 }, context).inject();
+    await sleep(100);
+    const oldPid = target.process!.pid;
+    const stop = processStopInjector({ kind: 'stop', at: 0, for: 1000, grace: 400, holdClosed: 0 }, context);
+    const started = performance.now();
+    await stop.inject();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(400);
+    expect(notes).toContain('graceful stop hung for 400ms: forced with SIGKILL');
+    expect(target.process!.running).toBe(false);
+    await stop.undo();
+    expect(target.process!.pid).not.toBe(oldPid);
+    expect(await handshake(target.endpoints.wsBaseUrl, 2000)).toBe('welcome');
+  });
+
+  test('a graceful stop of a healthy backend exits on SIGTERM', async () => {
+    const stop = processStopInjector({ kind: 'stop', at: 0, for: 1000, grace: 5000, holdClosed: 0 }, context);
+    await stop.inject();
+    expect(notes).toEqual(['exited on SIGTERM']);
+    await stop.undo();
+  });
+
+  test('kill, then a restart held closed: devices get 503 until it opens', async () => {
+    const kill = processKillInjector({ kind: 'kill', at: 0, for: 100, holdClosed: 800 }, context);
+    await kill.inject();
+    expect(await handshake(target.endpoints.wsBaseUrl, 1000)).toMatch(/^error ECONNREFUSED/);
+    const undo = kill.undo();
+    await sleep(500); // started, still held closed
+    expect(notes[0]).toMatch(/^restarted held closed \(pid \d+\); devices get 503$/);
+    expect(await handshake(target.endpoints.wsBaseUrl, 1000)).toBe('http 503');
+    await undo;
+    expect(notes.at(-1)).toBe('opened to devices');
+    expect(await handshake(target.endpoints.wsBaseUrl, 2000)).toBe('welcome');
+  });
+});
