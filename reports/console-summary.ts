@@ -18,8 +18,14 @@ export function formatSummary(summary: RunSummary, runDir: string): string {
     ['back after restore', `t50 ${orDash(summary.recovery.t50)}, t90 ${orDash(summary.recovery.t90)}, t99 ${orDash(summary.recovery.t99)}, t100 ${orDash(summary.recovery.t100)}`],
     ['attempts', `${summary.attempts.total}, peak ${summary.attempts.peakPerSecond}/s` + (summary.attempts.peakAtMs === null ? '' : ` at ${formatDuration(summary.attempts.peakAtMs)}`)],
     ['failed attempts', `${summary.failures.total} (${causes(summary.failures.byCause)})`],
-    ['connections lost', `${summary.lost.total} (${causes(summary.lost.byCause)})`],
+    ['noticed the fault by', `${summary.lost.total} lost connections (${causes(summary.lost.byCause)})`],
     ['handshake (real ms)', `p50 ${summary.handshakeMs.p50}, p90 ${summary.handshakeMs.p90}, p99 ${summary.handshakeMs.p99}, max ${summary.handshakeMs.max}`],
+    [
+      'backend',
+      summary.backend.peakCpuPercent === null
+        ? 'no metrics'
+        : `peak CPU ${summary.backend.peakCpuPercent}%, peak RSS ${summary.backend.peakRssMB} MB, peak event-loop delay ${summary.backend.peakEventLoopDelayMs} ms, ${summary.backend.unreachableSamples} polls unanswered`,
+    ],
     ['never came back', summary.neverReturned.count === 0 ? '0' : `${summary.neverReturned.count} (e.g. device indexes ${summary.neverReturned.sample.slice(0, 5).join(', ')})`],
     ['early retries', `${summary.verification.earlyAttempts} (attempts before the policy's wait had passed)`],
     ['run folder', runDir],

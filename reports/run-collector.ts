@@ -1,7 +1,10 @@
 import * as hdr from 'hdr-histogram-js';
-import type { RunEvent, RunOutcome } from './run-events.ts';
+import type { BackendSample, RunEvent, RunOutcome } from './run-events.ts';
 
 export const summarySchemaVersion = 1;
+
+/** A backend sample without its event type; distributes over the union so `reachable` still discriminates. */
+export type BackendSampleFields = BackendSample extends infer S ? (S extends unknown ? Omit<S, 'type'> : never) : never;
 
 /** One second of scenario time. */
 export interface SeriesPoint {
@@ -57,6 +60,14 @@ export interface RunSummary {
     toleranceMs: number;
   };
   series: SeriesPoint[];
+  /** The backend's own metrics, as polled during the run (scenario time). */
+  backend: {
+    samples: BackendSampleFields[];
+    peakCpuPercent: number | null;
+    peakRssMB: number | null;
+    peakEventLoopDelayMs: number | null;
+    unreachableSamples: number;
+  };
 }
 
 function increment(record: Record<string, number>, key: string, by = 1): void {
@@ -82,6 +93,7 @@ export class RunCollector {
   private waitDelay: Float64Array = new Float64Array(0);
   private readonly series: SeriesPoint[] = [];
   private readonly chaos: RunSummary['chaos'] = [];
+  private readonly backendSamples: BackendSampleFields[] = [];
   private readonly failuresByCause: Record<string, number> = {};
   private readonly lostByCause: Record<string, number> = {};
   private attempts = 0;
@@ -172,6 +184,11 @@ export class RunCollector {
         break;
       case 'content':
         break;
+      case 'backend': {
+        const { type: _type, ...sample } = event;
+        this.backendSamples.push(sample);
+        break;
+      }
     }
   };
 
@@ -215,6 +232,11 @@ export class RunCollector {
       }
     }
     const h = this.handshake;
+    const reachable = this.backendSamples.filter((s): s is Extract<BackendSampleFields, { reachable: true }> => s.reachable);
+    const highest = (values: (number | null)[]): number | null => {
+      const numbers = values.filter((v): v is number => v !== null);
+      return numbers.length > 0 ? Math.max(...numbers) : null;
+    };
     return {
       schemaVersion: summarySchemaVersion,
       scenario: start.scenario,
@@ -244,6 +266,13 @@ export class RunCollector {
       neverReturned: { count: never.length, sample: never.slice(0, 20) },
       verification: { earlyAttempts: this.earlyAttempts, toleranceMs: this.toleranceMs },
       series: this.series.map((p) => ({ ...p, failures: { ...p.failures }, lost: { ...p.lost } })),
+      backend: {
+        samples: [...this.backendSamples],
+        peakCpuPercent: highest(reachable.map((s) => s.cpuPercent)),
+        peakRssMB: highest(reachable.map((s) => s.rssMB)),
+        peakEventLoopDelayMs: highest(reachable.map((s) => s.eventLoopDelayMaxMs)),
+        unreachableSamples: this.backendSamples.length - reachable.length,
+      },
     };
   }
 }

@@ -23,6 +23,23 @@ export type RunEvent =
     }
   | { type: 'phase'; t: number; phase: RunPhase }
   | { type: 'chaos'; t: number; kind: string; action: 'inject' | 'undo' | 'note'; index: number; detail?: string }
-  | { type: 'run-end'; t: number; outcome: RunOutcome; message?: string };
+  | { type: 'run-end'; t: number; outcome: RunOutcome; message?: string }
+  | BackendSample;
+
+/** One poll of the backend's own metrics; `reachable: false` when it did not answer in time. */
+export type BackendSample =
+  | {
+      type: 'backend';
+      t: number;
+      reachable: true;
+      devicesOnline: number;
+      /** Share of one core used since the previous sample; null on the first after a start. */
+      cpuPercent: number | null;
+      rssMB: number;
+      heapUsedMB: number;
+      eventLoopDelayP99Ms: number;
+      eventLoopDelayMaxMs: number;
+    }
+  | { type: 'backend'; t: number; reachable: false };
 
 export type RunEventListener = (event: RunEvent) => void;

@@ -9,6 +9,7 @@ import { RunCollector, type RunSummary } from '../reports/run-collector.ts';
 import type { RunEvent, RunEventListener, RunOutcome, RunPhase } from '../reports/run-events.ts';
 import { Fleet } from '../simulators/devices/fleet.ts';
 import { createPolicy } from '../simulators/devices/policy/index.ts';
+import { sampleBackend } from './backend-sampler.ts';
 import { AftershockError } from './errors.ts';
 import { planRun, type RunPlan } from './plan-run.ts';
 import type { Scenario } from './scenario-schema.ts';
@@ -112,6 +113,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   let outcome: RunOutcome = 'error';
   let failure: unknown;
   let progressTimer: ReturnType<typeof setInterval> | undefined;
+  let sampler: { stop: () => void } | undefined;
   // Synchronous last resort if the harness exits without reaching `finally`.
   const killOnExit = (): void => started?.process?.killNow();
   process.once('exit', killOnExit);
@@ -120,6 +122,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     enter('starting-target');
     started = await createTarget(scenario.target).start({ runDir, timeScale: scale });
     await started.process?.guardWith(watchdog);
+    if (started.admin) sampler = sampleBackend(`${started.endpoints.httpBaseUrl}/metrics`, scenarioNow, emit);
     if (scenario.chaos.length > 0) assertChaosAllowed(started.endpoints, scenario.remoteTargets, options.allowRemote ?? false);
 
     enter('starting-fleet');
@@ -200,6 +203,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     else failure = error;
   } finally {
     if (progressTimer) clearInterval(progressTimer);
+    sampler?.stop();
     enter('stopping');
     await fleet?.stop();
     for (const injector of active) {
