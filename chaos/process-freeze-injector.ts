@@ -19,7 +19,7 @@ export function processFreezeInjector(_event: ChaosEventOf<'freeze'>, context: I
       const pid = process.pid;
       if (pid === undefined) return;
       // Guard first: if the harness dies now, the watchdog continues it.
-      release = context.watchdog.guard({ kind: 'signal', pid, signal: 'SIGCONT', startTime: await processStartTime(pid) });
+      release = context.watchdog.guard({ kind: 'signal', pid, group: true, signal: 'SIGCONT', startTime: await processStartTime(pid) });
       frozenPid = pid;
       process.signal('SIGSTOP');
     },

@@ -10,6 +10,14 @@ export async function performUndo(action: UndoAction, timeoutMs = 2000): Promise
         if (action.startTime !== undefined && (await processStartTime(action.pid)) !== action.startTime) {
           return `skip ${action.signal} ${action.pid}: not the process we started (gone or PID reused)`;
         }
+        if (action.group) {
+          try {
+            process.kill(-action.pid, action.signal);
+            return `${action.signal} group ${action.pid}`;
+          } catch {
+            // Not a group leader after all: signal the process alone.
+          }
+        }
         process.kill(action.pid, action.signal);
         return `${action.signal} ${action.pid}`;
       }

@@ -3,8 +3,11 @@
  * Plain data: it crosses a pipe to the watchdog process.
  */
 export type UndoAction =
-  /** Signal a process the harness started; `startTime` (from /proc) guards against PID reuse. */
-  | { kind: 'signal'; pid: number; signal: 'SIGCONT' | 'SIGKILL' | 'SIGTERM'; startTime?: string }
+  /**
+   * Signal a process the harness started (with `group`, the process group it
+   * leads); `startTime` (from /proc) guards against PID reuse.
+   */
+  | { kind: 'signal'; pid: number; signal: 'SIGCONT' | 'SIGKILL' | 'SIGTERM'; startTime?: string; group?: boolean }
   /** Restore a file, such as a cgroup limit, to its former content. */
   | { kind: 'write-file'; path: string; content: string }
   /** Move every process listed in one cgroup.procs file into another. */

@@ -22,9 +22,11 @@ export interface ManagedProcessOptions {
 
 /**
  * A child process the harness owns: started, waited on until it prints its
- * ready line, signalled, restarted and stopped, by its PID only. The child's
- * stdin is a pipe the harness holds open; children that watch it exit when the
- * harness dies, however it dies.
+ * ready line, signalled, restarted and stopped. It runs in a process group of
+ * its own and every signal goes to that group, so a backend made of several
+ * processes is frozen, killed or continued as one unit; the group is ours
+ * alone (we made it). The child's stdin is a pipe the harness holds open;
+ * children that watch it exit when the harness dies, however it dies.
  */
 export class ManagedProcess {
   private readonly options: ManagedProcessOptions;
@@ -61,7 +63,7 @@ export class ManagedProcess {
   private async guardCurrent(): Promise<void> {
     const pid = this.pid;
     if (!this.watchdog || pid === undefined) return;
-    const release = this.watchdog.guard({ kind: 'signal', pid, signal: 'SIGKILL', startTime: await processStartTime(pid) });
+    const release = this.watchdog.guard({ kind: 'signal', pid, group: true, signal: 'SIGKILL', startTime: await processStartTime(pid) });
     this.releaseGuard = release;
     void this.exited.then(release);
   }
@@ -70,7 +72,8 @@ export class ManagedProcess {
   async start(extraArgs: readonly string[] = []): Promise<void> {
     const { name, command, args, env, readyTimeoutMs, isReadyLine } = this.options;
     if (this.running) throw new Error(`${name} is already running (pid ${this.pid})`);
-    const child = spawn(command, [...args, ...extraArgs], { env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // detached: a new process group led by the child (see signal()).
+    const child = spawn(command, [...args, ...extraArgs], { env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child = child;
     this.exited = once(child, 'exit').then(() => undefined);
     child.stderr!.pipe(this.log, { end: false });
@@ -120,10 +123,16 @@ export class ManagedProcess {
     await this.guardCurrent();
   }
 
-  /** Sends a signal to the process (only ours, by PID). */
+  /** Sends a signal to the process's group (the group we created for it). */
   signal(signal: NodeJS.Signals): void {
     const pid = this.pid;
-    if (pid !== undefined) process.kill(pid, signal);
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // The leader may be gone while the group lingers for a moment, or vice versa.
+      process.kill(pid, signal);
+    }
   }
 
   /** Resolves when the current process has exited. */
@@ -131,7 +140,7 @@ export class ManagedProcess {
     return this.exited;
   }
 
-  /** SIGKILL, then wait until the kernel has reaped it. */
+  /** SIGKILL the whole group, then wait until the kernel has reaped the leader. */
   async kill(): Promise<void> {
     if (!this.running) return;
     this.signal('SIGKILL');

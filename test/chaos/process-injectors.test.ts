@@ -96,18 +96,24 @@ describe('process chaos on a real reference backend (time scale 1)', () => {
     await hog.undo();
   });
 
-  test('cpu hog at 80%: the backend event-loop delay rises above 50 ms; undo brings it back down', async () => {
-    const metrics = async () => (await (await fetch(`${target.endpoints.httpBaseUrl}/metrics`)).json()) as { eventLoopDelayMaxMs: number };
+  test('cpu hog at 90%: the backend event-loop delay rises above 60 ms; undo brings it back down', async () => {
+    type Metrics = { eventLoopDelayMaxMs: number; eventLoopDelayP99Ms: number };
+    const metrics = async () => (await (await fetch(`${target.endpoints.httpBaseUrl}/metrics`)).json()) as Metrics;
     await metrics(); // resets the delay window
-    const hog = cpuHogInjector({ kind: 'cpu-hog', at: 0, for: 5000, dutyCycle: 0.8 }, context);
+    const hog = cpuHogInjector({ kind: 'cpu-hog', at: 0, for: 5000, dutyCycle: 0.9 }, context);
     await hog.inject();
-    await sleep(600);
-    expect((await metrics()).eventLoopDelayMaxMs).toBeGreaterThan(50);
+    await sleep(800);
+    const during = await metrics();
+    // Each 100 ms slice burns 90 ms: the loop is blocked that long, over and over.
+    expect(during.eventLoopDelayMaxMs).toBeGreaterThan(60);
+    expect(during.eventLoopDelayP99Ms).toBeGreaterThan(60);
     await hog.undo();
     await sleep(300);
     await metrics();
-    await sleep(300);
-    expect((await metrics()).eventLoopDelayMaxMs).toBeLessThan(50);
+    await sleep(500);
+    // Idle again: the typical delay is back near zero (the max can catch a
+    // stray scheduling hiccup on a loaded machine, so compare the p99).
+    expect((await metrics()).eventLoopDelayP99Ms).toBeLessThan(during.eventLoopDelayP99Ms / 2);
   });
 
   test('a graceful stop that hangs (backend at 100% CPU) is forced after the grace period', async () => {
