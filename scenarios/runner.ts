@@ -7,8 +7,8 @@ import { ChaosWatchdog } from '../chaos/watchdog/chaos-watchdog.ts';
 import { NdjsonRecorder } from '../reports/ndjson-recorder.ts';
 import { RunCollector, type RunSummary } from '../reports/run-collector.ts';
 import type { RunEvent, RunEventListener, RunOutcome, RunPhase } from '../reports/run-events.ts';
-import { Fleet } from '../simulators/devices/fleet.ts';
-import { createPolicy } from '../simulators/devices/policy/index.ts';
+import { ShardedFleet } from '../simulators/devices/sharded-fleet.ts';
+import { EventMerger } from './event-merger.ts';
 import { sampleBackend } from './backend-sampler.ts';
 import { AftershockError } from './errors.ts';
 import { planRun, type RunPlan } from './plan-run.ts';
@@ -79,14 +79,22 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const recorder = new NdjsonRecorder(join(runDir, 'events.ndjson'));
   const collector = new RunCollector();
   const listeners: RunEventListener[] = [recorder.record, collector.add, ...(options.listeners ?? [])];
-  const emit = (event: RunEvent): void => {
+  // Shard processes deliver their events in batches; the merger hands every
+  // listener one stream in time order.
+  const merger = new EventMerger<RunEvent>((event) => {
     for (const listener of listeners) listener(event);
-  };
+  });
+  merger.addSource('runner');
+  const emit = (event: RunEvent): void => merger.push('runner', [event], event.t);
 
   const origin = performance.now();
   const scenarioNow = (): number => (performance.now() - origin) * scale;
+  // Aborted by the caller (Ctrl-C), or by the run itself when a fleet shard dies.
+  const runAbort = new AbortController();
+  signal?.addEventListener('abort', () => runAbort.abort(), { once: true });
+  let shardFailure: AftershockError | undefined;
   /** Sleeps until scenario time `t` (ms since origin); aborts with the run. */
-  const until = (t: number): Promise<unknown> => sleep(Math.max(0, t / scale - (performance.now() - origin)), undefined, { signal });
+  const until = (t: number): Promise<unknown> => sleep(Math.max(0, t / scale - (performance.now() - origin)), undefined, { signal: runAbort.signal });
   let phase: RunPhase = 'starting-target';
   const enter = (next: RunPhase): void => {
     phase = next;
@@ -108,14 +116,19 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   // Started first, stopped last: it undoes whatever is in effect if we die.
   const watchdog = await ChaosWatchdog.start(runDir);
   let started: StartedTarget | undefined;
-  let fleet: Fleet | undefined;
+  let fleet: ShardedFleet | undefined;
   const active = new Set<Injector>();
   let outcome: RunOutcome = 'error';
   let failure: unknown;
   let progressTimer: ReturnType<typeof setInterval> | undefined;
   let sampler: { stop: () => void } | undefined;
+  /** Samples at which the shards' counts did not add up to the fleet. */
+  let unaccountedSamples = 0;
   // Synchronous last resort if the harness exits without reaching `finally`.
-  const killOnExit = (): void => started?.process?.killNow();
+  const killOnExit = (): void => {
+    fleet?.killNow();
+    started?.process?.killNow();
+  };
   process.once('exit', killOnExit);
 
   try {
@@ -126,42 +139,51 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     if (scenario.chaos.length > 0) assertChaosAllowed(started.endpoints, scenario.remoteTargets, options.allowRemote ?? false);
 
     enter('starting-fleet');
-    fleet = new Fleet({
+    const shardSources: string[] = [];
+    const runningFleet = await ShardedFleet.start({
       devices,
+      devicesPerShard: scenario.fleet.devicesPerShard,
       baseUrl: started.endpoints.wsBaseUrl,
-      policy: createPolicy(scenario.policy),
+      policy: scenario.policy,
       seed: scenario.seed,
       timeScale: scale,
       rampUpMs: scenario.fleet.rampUp,
       connectTimeoutMs: scenario.fleet.connectTimeout,
       handshakeTimeoutMs: scenario.fleet.handshakeTimeout,
       heartbeatTimeoutMs: scenario.fleet.heartbeatTimeout,
-      originMs: origin,
-      onEvent: emit,
+      originEpochMs: performance.timeOrigin + origin,
+      // Spread over 127.1.x.y only when the target is IPv4 loopback.
+      devicesPerSourceAddress: new URL(started.endpoints.wsBaseUrl).hostname.startsWith('127.') ? scenario.fleet.devicesPerSourceAddress : 0,
+      batchEveryMs: 50,
+      onEvents: (shard, events, watermark) => merger.push(shardSources[shard], events, watermark),
+      onShardFailure: (_shard, message) => {
+        shardFailure ??= new AftershockError('fleet-shard-failed', `${message}; the run cannot account for its devices (see the run folder's events.ndjson)`);
+        runAbort.abort();
+      },
     });
-    const runningFleet = fleet;
-    if (options.onProgress) {
-      const onProgress = options.onProgress;
-      let lastAttempts = 0;
-      let lastT = 0;
-      let attempts = 0;
-      listeners.push((event) => {
-        if (event.type === 'attempt') attempts++;
-      });
-      progressTimer = setInterval(() => {
-        const t = scenarioNow();
-        const counts = runningFleet.counts();
-        const rate = t > lastT ? ((attempts - lastAttempts) * 1000) / (t - lastT) : 0;
-        lastAttempts = attempts;
-        lastT = t;
-        onProgress({ phase, t, devices, online: counts.online, waiting: counts.waiting, attemptsPerSecond: rate });
-      }, options.progressEveryMs ?? 250);
+    fleet = runningFleet;
+    // Sources are registered before the first batch can arrive (it needs an event-loop turn).
+    for (let i = 0; i < runningFleet.shardCount; i++) {
+      shardSources.push(`shard-${i}`);
+      merger.addSource(`shard-${i}`);
     }
-    fleet.start();
+    let lastAttempts = 0;
+    let lastT = 0;
+    progressTimer = setInterval(() => {
+      const t = scenarioNow();
+      const counts = runningFleet.counts();
+      // Every device is in exactly one state at every sample, or the fleet lost track of one.
+      if (Object.values(counts).reduce((sum, n) => sum + n, 0) !== devices) unaccountedSamples++;
+      const attempts = runningFleet.attempts;
+      const rate = t > lastT ? ((attempts - lastAttempts) * 1000) / (t - lastT) : 0;
+      lastAttempts = attempts;
+      lastT = t;
+      options.onProgress?.({ phase, t, devices, online: counts.online, waiting: counts.waiting, attemptsPerSecond: rate });
+    }, options.progressEveryMs ?? 250);
 
     const allOnline = (): boolean => runningFleet.counts().online === devices;
     const deadlineAt = scenario.deadline;
-    await waitFor(allOnline, Math.min(scenarioNow() + scenario.onlineTimeout, deadlineAt), scenarioNow, signal);
+    await waitFor(allOnline, Math.min(scenarioNow() + scenario.onlineTimeout, deadlineAt), scenarioNow, runAbort.signal);
 
     enter('steady');
     const steadyAt = scenarioNow();
@@ -182,7 +204,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         injectors.set(step.index, injector);
         active.add(injector);
         emit({ type: 'chaos', t: scenarioNow(), kind, action: 'inject', index: step.index, detail: injector.describe() });
-        await injector.inject(signal);
+        await injector.inject(runAbort.signal);
       } else {
         const injector = injectors.get(step.index)!;
         await injector.undo();
@@ -192,20 +214,22 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     }
 
     enter('recovering');
-    const recovered = await waitFor(allOnline, deadlineAt, scenarioNow, signal);
+    const recovered = await waitFor(allOnline, deadlineAt, scenarioNow, runAbort.signal);
     if (recovered) {
       enter('settling');
       await until(Math.min(scenarioNow() + scenario.settle, deadlineAt));
     }
     outcome = recovered ? 'recovered' : 'deadline';
   } catch (error) {
-    if (signal?.aborted) outcome = 'interrupted';
+    if (shardFailure) failure = shardFailure;
+    else if (signal?.aborted) outcome = 'interrupted';
     else failure = error;
   } finally {
     if (progressTimer) clearInterval(progressTimer);
     sampler?.stop();
     enter('stopping');
     await fleet?.stop();
+    for (let i = 0; i < (fleet?.shardCount ?? 0); i++) merger.close(`shard-${i}`);
     for (const injector of active) {
       await injector.undo().catch(() => undefined);
     }
@@ -218,10 +242,12 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       outcome: failure ? 'error' : outcome,
       ...(failure ? { message: (failure as Error).message } : {}),
     });
+    merger.drain();
     await recorder.close();
   }
 
   const summary = collector.summary();
+  summary.verification.unaccountedSamples = unaccountedSamples;
   writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   if (failure) throw failure;
   return { runDir, summary };

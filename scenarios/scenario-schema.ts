@@ -3,6 +3,7 @@ import { chaosEventSchema } from './schema/chaos-schema.ts';
 import { duration, positiveDuration } from './schema/duration-schema.ts';
 import { policySchema } from './schema/policy-schema.ts';
 import { targetSchema } from './schema/target-schema.ts';
+import { thresholdsSchema } from './schema/thresholds-schema.ts';
 
 /**
  * The scenario schema: what a user writes (durations as "90s"/"6m" or ms,
@@ -21,6 +22,10 @@ const fleetSchema = z.strictObject({
   handshakeTimeout: positiveDuration.prefault('10s'),
   /** An online device gives up on a connection that has not pinged for this long. */
   heartbeatTimeout: positiveDuration.prefault('75s'),
+  /** Devices per shard process; each process may hold at most about 19,980 sockets. */
+  devicesPerShard: z.number().int().min(1).max(19_000, 'one process holds at most about 19,980 sockets; 19,000 leaves headroom').prefault(16_000),
+  /** Devices per loopback source address (127.1.x.y); 0 lets the OS choose. */
+  devicesPerSourceAddress: z.number().int().min(0).max(28_000).prefault(4_000),
 });
 
 export const scenarioSchema = z
@@ -42,6 +47,8 @@ export const scenarioSchema = z
     settle: duration.prefault('10s'),
     /** The run stops at this scenario time after the fleet started, recovered or not. */
     deadline: positiveDuration.prefault('30m'),
+    /** k6-style pass/fail conditions on the run's metrics (`'recovery.t99': ['<6m']`); a breach exits 1. */
+    thresholds: thresholdsSchema.prefault({}),
   })
   .superRefine((s, ctx) => {
     // Real-time floor: timers shorter than this are lost in scheduling noise.

@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { runScenario } from '../../scenarios/runner.ts';
 import { validateScenario } from '../../scenarios/validate-scenario.ts';
 import type { RunEvent } from '../../reports/run-events.ts';
+import { summarySchemaVersion } from '../../reports/run-collector.ts';
 import { devicePolicyRng } from '../../simulators/devices/fleet.ts';
 import { createPolicy, plannedDelays } from '../../simulators/devices/policy/index.ts';
 
@@ -115,7 +116,7 @@ describe('a real hard-kill run: 500 devices, reference backend, time scale 30', 
   test('summary.json holds the run on disk', async () => {
     await result;
     const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ schemaVersion: 1, scenario: 'it-hard-kill', seed: 'integration', timeScale, devices });
+    expect(summary).toMatchObject({ schemaVersion: summarySchemaVersion, scenario: 'it-hard-kill', seed: 'integration', timeScale, devices });
     for (const key of ['faultAtMs', 'restoredAtMs', 'recovery', 'attempts', 'failures', 'neverReturned', 'series']) {
       expect(summary).toHaveProperty(key);
     }

@@ -1,0 +1,73 @@
+// A shard of the fleet in its own process: its own file-descriptor budget,
+// its own event loop. Started by ShardedFleet over IPC; ships its events as
+// NDJSON batches with a watermark and its counts; exits when its parent goes.
+import { Fleet } from './fleet.ts';
+import type { FleetEvent } from './fleet-events.ts';
+import { createPolicy } from './policy/index.ts';
+import type { ParentToShard, ShardConfig, ShardToParent } from './shard-protocol.ts';
+import { sourceAddressFor } from './source-addresses.ts';
+
+const send = (message: ShardToParent): void => {
+  process.send?.(message);
+};
+
+let fleet: Fleet | undefined;
+let lines: string[] = [];
+let attempts = 0;
+let batchTimer: ReturnType<typeof setInterval> | undefined;
+let scenarioNow = (): number => 0;
+
+function flush(): void {
+  if (!fleet) return;
+  const counts = Object.values(fleet.counts());
+  send({ type: 'batch', lines: lines.join('\n'), watermark: scenarioNow(), counts, attempts });
+  lines = [];
+}
+
+function start(config: ShardConfig): void {
+  // Scenario time 0 in this process's monotonic clock.
+  const originMs = config.originEpochMs - performance.timeOrigin;
+  scenarioNow = () => (performance.now() - originMs) * config.timeScale;
+  const localAddressFor =
+    config.devicesPerSourceAddress > 0 ? (index: number) => sourceAddressFor(index, config.devicesPerSourceAddress) : undefined;
+  fleet = new Fleet({
+    devices: config.devices,
+    firstDevice: config.firstDevice,
+    baseUrl: config.baseUrl,
+    policy: createPolicy(config.policy),
+    seed: config.seed,
+    timeScale: config.timeScale,
+    rampUpMs: config.rampUpMs,
+    connectTimeoutMs: config.connectTimeoutMs,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    originMs,
+    localAddressFor,
+    onEvent: (event: FleetEvent) => {
+      if (event.type === 'attempt') attempts++;
+      lines.push(JSON.stringify(event));
+    },
+  });
+  batchTimer = setInterval(flush, config.batchEveryMs);
+  fleet.start();
+}
+
+async function stop(): Promise<void> {
+  if (batchTimer) clearInterval(batchTimer);
+  await fleet?.stop();
+  flush();
+  send({ type: 'stopped' });
+  process.disconnect?.();
+}
+
+process.on('message', (message: ParentToShard) => {
+  try {
+    if (message.type === 'start') start(message.config);
+    else if (message.type === 'stop') void stop();
+  } catch (error) {
+    send({ type: 'error', message: (error as Error).message });
+  }
+});
+// The parent is gone (however it died): a shard must not outlive it.
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready' });
