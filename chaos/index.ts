@@ -1,6 +1,7 @@
 import type { ChaosEvent } from '../scenarios/scenario-schema.ts';
 import type { Injector, InjectorContext } from './injector.ts';
 import { cpuHogInjector } from './cpu-hog-injector.ts';
+import { networkInjector } from './network-injector.ts';
 import { processFreezeInjector } from './process-freeze-injector.ts';
 import { processKillInjector } from './process-kill-injector.ts';
 import { processStopInjector } from './process-stop-injector.ts';
@@ -19,6 +20,7 @@ export const injectors: Partial<InjectorFactories> = {
   stop: processStopInjector,
   freeze: processFreezeInjector,
   'cpu-hog': cpuHogInjector,
+  network: networkInjector,
 } as const;
 
 export function createInjector(event: ChaosEvent, context: InjectorContext): Injector {
