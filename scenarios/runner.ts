@@ -12,6 +12,7 @@ import { EventMerger } from './event-merger.ts';
 import { sampleBackend } from './backend-sampler.ts';
 import { AftershockError } from './errors.ts';
 import { planRun, type RunPlan } from './plan-run.ts';
+import { assertPreflight, preflight, readMachineLimits } from './preflight.ts';
 import type { Scenario } from './scenario-schema.ts';
 import { createTarget, type StartedTarget } from './targets/index.ts';
 
@@ -70,8 +71,12 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const { scenario, runDir, signal } = options;
   const scale = scenario.timeScale;
   const devices = scenario.fleet.devices;
+  // Before anything starts: does the fleet fit this machine?
+  const checks = preflight(scenario, readMachineLimits(), { loopbackTarget: scenario.target.kind === 'reference' });
+  assertPreflight(checks, devices);
   prepareRunDir(runDir);
   const plan = planRun(scenario);
+  plan.lines.push('preflight:', ...checks.lines.map((line) => `  ${line}`));
   options.onPlan?.(plan);
   writeFileSync(join(runDir, 'scenario.json'), JSON.stringify(scenario, null, 2) + '\n');
   writeFileSync(join(runDir, 'plan.txt'), plan.lines.join('\n') + '\n');
