@@ -1,6 +1,6 @@
 // Test helpers for the resource injectors: a real victim process as the
 // "backend", and an InjectorContext around it with a real chaos watchdog.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,13 +22,17 @@ export interface Victim {
   lines(): Record<string, unknown>[];
 }
 
-/** Starts the victim (`spin`: burns one core and counts; `idle`) as a ManagedProcess, like a backend the harness owns. */
-export async function startVictim(dir: string, mode: 'spin' | 'idle', lifetimeMs = 60_000): Promise<Victim> {
+/**
+ * Starts the victim (`spin`: burns one core and counts; `idle`) as a
+ * ManagedProcess, like a backend the harness owns. On SIGUSR1 it allocates
+ * `allocateMB`.
+ */
+export async function startVictim(dir: string, mode: 'spin' | 'idle', lifetimeMs = 60_000, allocateMB = 512): Promise<Victim> {
   const logPath = join(dir, `victim-${mode}-${Date.now()}.log`);
   const process_ = new ManagedProcess({
     name: 'victim',
     command: process.execPath,
-    args: [VICTIM_MAIN, mode, String(lifetimeMs)],
+    args: [VICTIM_MAIN, mode, String(lifetimeMs), String(allocateMB)],
     logPath,
     readyTimeoutMs: 15_000,
     isReadyLine: (line) => line.includes('"ready":true'),
@@ -54,6 +58,8 @@ export async function startVictim(dir: string, mode: 'spin' | 'idle', lifetimeMs
 export interface TestChaos {
   dir: string;
   watchdog: ChaosWatchdog;
+  /** What injectors noted on the run's timeline, oldest first. */
+  notes: string[];
   context(victim: Victim | undefined, timeScale?: number): InjectorContext;
   close(): Promise<void>;
 }
@@ -62,9 +68,11 @@ export interface TestChaos {
 export async function startTestChaos(prefix: string): Promise<TestChaos> {
   const dir = mkdtempSync(join(tmpdir(), `aftershock-${prefix}-`));
   const watchdog = await ChaosWatchdog.start(dir);
+  const notes: string[] = [];
   return {
     dir,
     watchdog,
+    notes,
     context: (victim, timeScale = 1) => ({
       target: {
         endpoints: { wsBaseUrl: 'ws://127.0.0.1:9', httpBaseUrl: 'http://127.0.0.1:9' },
@@ -74,6 +82,7 @@ export async function startTestChaos(prefix: string): Promise<TestChaos> {
       timeScale,
       runDir: dir,
       watchdog,
+      note: (detail) => notes.push(detail),
     }),
     close: () => watchdog.close(),
   };
@@ -120,3 +129,36 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
 
 /** True while a process with this PID exists and is not a zombie. */
 export { isAlive } from '../../chaos/proc-info.ts';
+
+/**
+ * A lock across test files (vitest runs files in parallel) for the tests
+ * that measure a victim's CPU share, so that one file's burners or spinning
+ * victim do not count as another's effect. Other load on the machine still
+ * counts: those tests state tolerances for it. Returns the release.
+ */
+export async function lockCpuMeasurement(timeoutMs = 60_000): Promise<() => void> {
+  const lock = join(tmpdir(), 'aftershock-test-cpu-measurement.lock');
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      return () => rmSync(lock, { recursive: true, force: true });
+    } catch {
+      // Held; take it over if its holder is gone.
+      const holder = Number(readFileSync(join(lock, 'pid'), { encoding: 'utf8', flag: 'a+' }) || 0);
+      if (holder && !isAliveNow(holder)) rmSync(lock, { recursive: true, force: true });
+      if (performance.now() > end) throw new Error(`the CPU measurement lock ${lock} was not free within ${timeoutMs} ms`);
+      await sleep(100);
+    }
+  }
+}
+
+function isAliveNow(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
