@@ -210,10 +210,19 @@ function errorCode(error: unknown): string | undefined {
 
 let groupsMade = 0;
 
+/** What the kernel does when a memory-limited group is full. */
+export type MemoryLimitMode = 'oom-kill' | 'stall';
+
+interface Guarded {
+  release: () => void;
+}
+
 /**
- * A child group this harness made for one fault. `remove` puts every process
- * in it back where the first one came from and deletes it; until then the
- * watchdog holds the same undo. The group is named `aftershock-<harness pid>-<label>-<n>`.
+ * A child group this harness made for one fault, named
+ * `aftershock-<harness pid>-<kind>-<n>`. `remove` lifts its limits, puts
+ * every process in it back where they came from and deletes it; until then
+ * the watchdog holds the same undo, guarded so that it performs the steps in
+ * that order too (it performs the newest first).
  */
 export class ChildCgroup {
   readonly version: CgroupVersion;
@@ -223,10 +232,12 @@ export class ChildCgroup {
   /** Where its processes go back to. */
   readonly originalDir: string;
   private readonly watchdog: ChaosWatchdog;
-  /** Undo steps, newest last; each performs a change back and releases its guard. */
-  private readonly undoSteps: (() => Promise<void>)[] = [];
+  private enabled: (Guarded & { subtree: string }) | undefined;
+  private madeDir: Guarded | undefined;
+  private moved: Guarded | undefined;
+  /** Limits to lift before the processes move back (a stalled process waits for memory until then). */
+  private readonly lifts = new Map<string, Guarded & { content: string }>();
   private removed = false;
-  private moveBackGuarded = false;
 
   private constructor(place: CgroupPlace, dir: string, watchdog: ChaosWatchdog) {
     this.version = place.version;
@@ -246,17 +257,14 @@ export class ChildCgroup {
     const looked: string[] = [];
     const refuse = (): AftershockError => cgroupUnsupportedError(purpose.kind, { controller: place.controller, pid: purpose.pid, looked });
     let parentDir = place.parentDir;
-    const undoEnable: (() => Promise<void>)[] = [];
+    let enabled: (Guarded & { subtree: string }) | undefined;
     if (place.version === 'v2' && place.enable) {
       const subtree = join(parentDir, 'cgroup.subtree_control');
       // Guard first: if the harness dies right after the write, the watchdog disables it again.
       const release = watchdog.guard({ kind: 'write-file', path: subtree, content: `-${place.controller}` });
       try {
         await writeFile(subtree, `+${place.controller}`);
-        undoEnable.push(async () => {
-          await writeFile(subtree, `-${place.controller}`).catch(() => undefined);
-          release();
-        });
+        enabled = { subtree, release };
       } catch (error) {
         release();
         const why =
@@ -272,20 +280,18 @@ export class ChildCgroup {
       }
     }
     const dir = join(parentDir, name);
+    const releaseRmdir = watchdog.guard({ kind: 'rmdir', path: dir });
     try {
       await mkdir(dir);
     } catch (error) {
-      for (const undo of undoEnable) await undo();
+      releaseRmdir();
+      if (enabled) await disable(enabled, place.controller);
       looked.push(`could not make ${dir}: ${(error as Error).message}`);
       throw refuse();
     }
     const group = new ChildCgroup(place, dir, watchdog);
-    group.undoSteps.push(...undoEnable);
-    const releaseRmdir = watchdog.guard({ kind: 'rmdir', path: dir });
-    group.undoSteps.push(async () => {
-      await removeDir(dir);
-      releaseRmdir();
-    });
+    group.enabled = enabled;
+    group.madeDir = { release: releaseRmdir };
     return group;
   }
 
@@ -302,21 +308,40 @@ export class ChildCgroup {
     }
   }
 
-  /** Limits the memory of the group to `limitMB`; past it the kernel reclaims, then OOM-kills in the group. */
-  async setMemoryLimit(limitMB: number): Promise<void> {
-    await this.write(this.version === 'v1' ? 'memory.limit_in_bytes' : 'memory.max', String(Math.floor(limitMB * 1024 * 1024)));
+  /**
+   * Limits the memory of the group to `limitMB`. Past it the kernel reclaims,
+   * then: 'oom-kill', the OOM killer ends a process in the group; 'stall',
+   * the processes wait for memory. v1 stalls with the group's OOM killer off
+   * (memory.oom_control); v2 has no such switch, so it sets memory.high
+   * instead of memory.max: the kernel throttles every allocation past it.
+   */
+  async setMemoryLimit(limitMB: number, mode: MemoryLimitMode = 'oom-kill'): Promise<void> {
+    const bytes = String(Math.floor(limitMB * 1024 * 1024));
+    if (this.version === 'v1') {
+      await this.limit('memory.limit_in_bytes', bytes, '-1');
+      // Left on when the group is removed: by then the limit is lifted, and turning the
+      // OOM killer back on while processes wait would kill one of them.
+      if (mode === 'stall') await this.write('memory.oom_control', '1');
+    } else {
+      await this.limit(mode === 'stall' ? 'memory.high' : 'memory.max', bytes, 'max');
+    }
+  }
+
+  /** The file that holds the memory charged to the group now, in bytes. */
+  get memoryUsageFile(): string {
+    return join(this.dir, this.version === 'v1' ? 'memory.usage_in_bytes' : 'memory.current');
   }
 
   /** Moves process `pid` (all its threads) into the group. */
   async moveIn(pid: number): Promise<void> {
     if (this.removed) throw new Error(`cgroup ${this.dir} was removed`);
-    if (!this.moveBackGuarded) {
-      this.moveBackGuarded = true;
-      const release = this.watchdog.guard({ kind: 'move-procs', from: join(this.dir, 'cgroup.procs'), to: join(this.originalDir, 'cgroup.procs') });
-      this.undoSteps.push(async () => {
-        await this.moveAllBack();
-        release();
-      });
+    if (!this.moved) {
+      this.moved = { release: this.watchdog.guard({ kind: 'move-procs', from: join(this.dir, 'cgroup.procs'), to: join(this.originalDir, 'cgroup.procs') }) };
+      // The watchdog performs the newest guard first: limits set before must still be lifted before the move.
+      for (const [file, lift] of this.lifts) {
+        lift.release();
+        lift.release = this.watchdog.guard({ kind: 'write-file', path: join(this.dir, file), content: lift.content });
+      }
     }
     await this.write('cgroup.procs', String(pid));
   }
@@ -328,31 +353,62 @@ export class ChildCgroup {
 
   /** OOM kills in the group so far (v1 memory.oom_control, v2 memory.events), or undefined where the kernel does not count them. */
   async oomKills(): Promise<number | undefined> {
-    const text = await readText(join(this.dir, this.version === 'v1' ? 'memory.oom_control' : 'memory.events'));
-    const match = text?.match(/^oom_kill (\d+)$/m);
-    return match ? Number(match[1]) : undefined;
+    return this.memoryCounter(this.version === 'v1' ? 'memory.oom_control' : 'memory.events', 'oom_kill');
+  }
+
+  /**
+   * Whether processes in the group wait for memory: v1, memory.oom_control
+   * under_oom (1 while they do); v2, how often allocations were throttled
+   * at memory.high so far (memory.events high).
+   */
+  async stallCount(): Promise<number | undefined> {
+    return this.version === 'v1' ? this.memoryCounter('memory.oom_control', 'under_oom') : this.memoryCounter('memory.events', 'high');
   }
 
   /** Memory charged to the group now and at most so far, in MB (v2 `peak` needs Linux 5.19). */
   async memoryUsageMB(): Promise<{ currentMB?: number; peakMB?: number }> {
-    const [current, peak] =
-      this.version === 'v1' ? ['memory.usage_in_bytes', 'memory.max_usage_in_bytes'] : ['memory.current', 'memory.peak'];
+    const peak = this.version === 'v1' ? 'memory.max_usage_in_bytes' : 'memory.peak';
     const toMB = (text: string | undefined): number | undefined => (text === undefined ? undefined : Math.round(Number(text.trim()) / 1024 / 1024));
-    return { currentMB: toMB(await readText(join(this.dir, current))), peakMB: toMB(await readText(join(this.dir, peak))) };
+    return { currentMB: toMB(await readText(this.memoryUsageFile)), peakMB: toMB(await readText(join(this.dir, peak))) };
   }
 
   /**
-   * Moves every process back, deletes the group, disables what was enabled
-   * for it. Idempotent. A step that fails keeps its watchdog guard (the
-   * watchdog tries again when the run ends) and the rest still run; the first
-   * failure is thrown at the end.
+   * Lifts the limits, moves every process back, deletes the group, disables
+   * what was enabled for it. Idempotent. A step that fails keeps its watchdog
+   * guard (the watchdog tries again when the run ends) and the rest still
+   * run; the first failure is thrown at the end.
    */
   async remove(): Promise<void> {
     if (this.removed) return;
     this.removed = true;
     const failures: unknown[] = [];
-    for (const step of this.undoSteps.reverse()) await step().catch((error: unknown) => failures.push(error));
+    const step = async (guarded: Guarded | undefined, undo: () => Promise<void>): Promise<void> => {
+      if (!guarded) return;
+      try {
+        await undo();
+        guarded.release();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
+    for (const [file, lift] of this.lifts) await step(lift, () => writeFile(join(this.dir, file), lift.content));
+    await step(this.moved, () => this.moveAllBack());
+    await step(this.madeDir, () => removeDir(this.dir));
+    if (this.enabled) await disable(this.enabled, this.controller);
     if (failures.length > 0) throw failures[0];
+  }
+
+  private async memoryCounter(file: string, key: string): Promise<number | undefined> {
+    const match = (await readText(join(this.dir, file)))?.match(new RegExp(`^${key} (\\d+)$`, 'm'));
+    return match ? Number(match[1]) : undefined;
+  }
+
+  /** Sets a limit, guarded by the write that lifts it. */
+  private async limit(file: string, content: string, unlimited: string): Promise<void> {
+    if (!this.lifts.has(file)) {
+      this.lifts.set(file, { content: unlimited, release: this.watchdog.guard({ kind: 'write-file', path: join(this.dir, file), content: unlimited }) });
+    }
+    await this.write(file, content);
   }
 
   private async moveAllBack(): Promise<void> {
@@ -370,6 +426,16 @@ export class ChildCgroup {
     } catch (error) {
       throw new AftershockError('chaos-unsupported', `could not write "${content}" to ${join(this.dir, file)}: ${(error as Error).message}`, { cause: error });
     }
+  }
+}
+
+/** Turns a controller back off for children, as it was before we turned it on; keeps the guard if that fails. */
+async function disable(enabled: Guarded & { subtree: string }, controller: CgroupController): Promise<void> {
+  try {
+    await writeFile(enabled.subtree, `-${controller}`);
+    enabled.release();
+  } catch {
+    // Another group of ours may still use it; the watchdog tries again at the end of the run.
   }
 }
 
