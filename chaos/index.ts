@@ -1,6 +1,9 @@
 import type { ChaosEvent } from '../scenarios/scenario-schema.ts';
 import type { Injector, InjectorContext } from './injector.ts';
+import { cpuBurnInjector } from './cpu-burn-injector.ts';
 import { cpuHogInjector } from './cpu-hog-injector.ts';
+import { cpuQuotaInjector } from './cpu-quota-injector.ts';
+import { memoryHogInjector } from './memory-hog-injector.ts';
 import { networkInjector } from './network-injector.ts';
 import { processFreezeInjector } from './process-freeze-injector.ts';
 import { processKillInjector } from './process-kill-injector.ts';
@@ -20,6 +23,9 @@ export const injectors: Partial<InjectorFactories> = {
   stop: processStopInjector,
   freeze: processFreezeInjector,
   'cpu-hog': cpuHogInjector,
+  'cpu-burn': cpuBurnInjector,
+  'cpu-quota': cpuQuotaInjector,
+  'memory-hog': memoryHogInjector,
   network: networkInjector,
 } as const;
 
