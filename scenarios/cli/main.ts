@@ -1,6 +1,7 @@
 import { AftershockError, exitCodes } from '../errors.ts';
 import { listCommand } from './list-command.ts';
 import { runCommand, runUsage } from './run-command.ts';
+import { toxiproxyCommand } from './toxiproxy-command.ts';
 
 const usage = `aftershock: load and chaos tests for WebSocket reconnect storms
 
@@ -9,6 +10,7 @@ usage: aftershock <command> [options]
 commands:
   run [SCENARIO]   play a scenario against a target and write a run folder
   list             list the built-in scenarios
+  toxiproxy        run the embedded Toxiproxy-compatible server (stands in for toxiproxy-server)
   help             show this help (\`aftershock <command> --help\` for a command)
 
 ${runUsage}`;
@@ -16,6 +18,7 @@ ${runUsage}`;
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   list: listCommand,
+  toxiproxy: toxiproxyCommand,
 };
 
 /** Runs the CLI and returns its exit code; errors a user can act on become one line. */
