@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createInjector, type Injector, type InjectorContext } from '../chaos/index.ts';
 import { assertChaosAllowed } from '../chaos/safety.ts';
 import { ChaosWatchdog } from '../chaos/watchdog/chaos-watchdog.ts';
+import { startProxyFor, type StartedTargetProxy } from '../chaos/toxiproxy/proxy-for-target.ts';
 import { NdjsonRecorder } from '../reports/ndjson-recorder.ts';
 import { RunCollector, type RunSummary } from '../reports/run-collector.ts';
 import type { RunEvent, RunEventListener, RunOutcome, RunPhase } from '../reports/run-events.ts';
@@ -122,6 +123,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const watchdog = await ChaosWatchdog.start(runDir);
   let started: StartedTarget | undefined;
   let fleet: ShardedFleet | undefined;
+  let proxy: StartedTargetProxy | undefined;
   const active = new Set<Injector>();
   let outcome: RunOutcome = 'error';
   let failure: unknown;
@@ -143,12 +145,20 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     if (started.admin) sampler = sampleBackend(`${started.endpoints.httpBaseUrl}/metrics`, scenarioNow, emit);
     if (scenario.chaos.length > 0) assertChaosAllowed(started.endpoints, scenario.remoteTargets, options.allowRemote ?? false);
 
+    // Network chaos needs a Toxiproxy proxy between the devices and the backend.
+    let deviceBaseUrl = started.endpoints.wsBaseUrl;
+    if (scenario.chaos.some((event) => event.kind === 'network')) {
+      const backend = new URL(started.endpoints.wsBaseUrl);
+      proxy = await startProxyFor({ host: backend.hostname, port: Number(backend.port) }, { runDir, watchdog, seed: scenario.seed });
+      deviceBaseUrl = `ws://${proxy.listenHost}:${proxy.listenPort}`;
+    }
+
     enter('starting-fleet');
     const shardSources: string[] = [];
     const runningFleet = await ShardedFleet.start({
       devices,
       devicesPerShard: scenario.fleet.devicesPerShard,
-      baseUrl: started.endpoints.wsBaseUrl,
+      baseUrl: deviceBaseUrl,
       policy: scenario.policy,
       seed: scenario.seed,
       timeScale: scale,
@@ -158,7 +168,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       heartbeatTimeoutMs: scenario.fleet.heartbeatTimeout,
       originEpochMs: performance.timeOrigin + origin,
       // Spread over 127.1.x.y only when the target is IPv4 loopback.
-      devicesPerSourceAddress: new URL(started.endpoints.wsBaseUrl).hostname.startsWith('127.') ? scenario.fleet.devicesPerSourceAddress : 0,
+      devicesPerSourceAddress: new URL(deviceBaseUrl).hostname.startsWith('127.') ? scenario.fleet.devicesPerSourceAddress : 0,
       batchEveryMs: 50,
       onEvents: (shard, events, watermark) => merger.push(shardSources[shard], events, watermark),
       onShardFailure: (_shard, message) => {
@@ -202,6 +212,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         timeScale: scale,
         runDir,
         watchdog,
+        proxy: proxy ? { apiUrl: proxy.apiUrl, name: proxy.name } : undefined,
         note: (detail) => emit({ type: 'chaos', t: scenarioNow(), kind, action: 'note', index: step.index, detail }),
       };
       if (step.action === 'inject') {
@@ -238,6 +249,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     for (const injector of active) {
       await injector.undo().catch(() => undefined);
     }
+    await proxy?.stop().catch(() => undefined);
     await started?.stop().catch(() => undefined);
     await watchdog.close();
     process.off('exit', killOnExit);
