@@ -20,5 +20,7 @@ export interface AssignmentStore {
   getContent(deviceId: string): Content | null;
   recordAck(deviceId: string, version: number): void;
   getAckedVersion(deviceId: string): number | null;
+  /** The newest ack held in memory and not yet written; null if none (other processes cannot see it yet). */
+  getPendingAckVersion(deviceId: string): number | null;
   close(): void;
 }

@@ -15,7 +15,7 @@ export interface BackendOptions {
   heartbeatIntervalMs: number;
   /** Time a new connection has to send its hello, in ms, before it is closed with 4008. */
   helloTimeoutMs: number;
-  /** Upgrades beyond this many unfinished handshakes get HTTP 503; null = no limit. */
+  /** Upgrades beyond this many unfinished handshakes get HTTP 503; null = no limit. Per worker process. */
   maxHandshakesInFlight: number | null;
   /** Start with device upgrades answered 503 until POST /admin/open. */
   holdClosed: boolean;
@@ -25,6 +25,15 @@ export interface BackendOptions {
   unsafeAckBeforeWrite: boolean;
   /** Exit when stdin closes: the harness holds the pipe, so the backend dies with it, however it dies. */
   exitWithStdin: boolean;
+  /**
+   * Processes that hold device sockets: 1 = this process alone; N > 1 = a
+   * supervisor plus N workers sharing the port (SO_REUSEPORT); 'auto' = enough
+   * workers for `expectedConnections` (see {@link workerCountFor}). Read by
+   * main.ts; `startBackend` always runs one process.
+   */
+  workers: number | 'auto';
+  /** Device connections the backend should be ready for; sizes `workers: 'auto'`. */
+  expectedConnections: number | null;
 }
 
 /** Input to `startBackend`: every field has a default except where noted. */
@@ -44,7 +53,27 @@ export const defaultBackendOptions: BackendOptions = {
   allowRemote: false,
   unsafeAckBeforeWrite: false,
   exitWithStdin: false,
+  workers: 1,
+  expectedConnections: null,
 };
+
+/**
+ * Sockets one worker is planned for. A process may hold 20,000 files and
+ * about 19,980 sockets (the limit cannot be raised on these machines; past it
+ * accept() fails and devices see accepted-then-closed connections). The kernel
+ * spreads connections over the workers by a hash, so counts differ a little;
+ * 16,000 leaves 20% for that, for the db and for HTTP clients.
+ */
+export const CONNECTIONS_PER_WORKER = 16_000;
+
+/** Most workers the backend will start. */
+export const MAX_WORKERS = 64;
+
+/** Worker processes for `options`: `--workers N` as given, `auto` = ceil(expected / 16,000), at least 1. */
+export function workerCountFor(options: Pick<BackendOptions, 'workers' | 'expectedConnections'>): number {
+  if (options.workers !== 'auto') return options.workers;
+  return Math.max(1, Math.ceil((options.expectedConnections ?? 0) / CONNECTIONS_PER_WORKER));
+}
 
 /** A problem with the options the user can fix; `code` is stable for callers. */
 export class BackendOptionsError extends Error {
@@ -90,6 +119,14 @@ export function validateBackendOptions(options: BackendOptions): string[] {
   if (options.maxHandshakesInFlight !== null) {
     intIn('max-handshakes-in-flight', options.maxHandshakesInFlight, 1, 1_000_000);
   }
+  if (options.expectedConnections !== null) {
+    intIn('expected-connections', options.expectedConnections, 0, MAX_WORKERS * CONNECTIONS_PER_WORKER);
+  }
+  if (options.workers === 'auto') {
+    if (options.expectedConnections === null) problems.push('--workers auto needs --expected-connections N to size itself');
+  } else {
+    intIn('workers', options.workers, 1, MAX_WORKERS);
+  }
   return problems;
 }
 
@@ -117,11 +154,17 @@ const flags: Record<string, FlagSpec> = {
   db: { type: 'string', key: 'dbPath', help: `SQLite file (default ${DEFAULT_DB_PATH})` },
   'heartbeat-interval-ms': { type: 'string', key: 'heartbeatIntervalMs', help: 'ping sweep period in ms (default 30000)' },
   'hello-timeout-ms': { type: 'string', key: 'helloTimeoutMs', help: 'time to send hello in ms before close 4008 (default 30000)' },
-  'max-handshakes-in-flight': { type: 'string', key: 'maxHandshakesInFlight', help: 'answer 503 to upgrades beyond N unfinished handshakes (default: no limit)' },
+  'max-handshakes-in-flight': { type: 'string', key: 'maxHandshakesInFlight', help: 'answer 503 to upgrades beyond N unfinished handshakes, counted per worker (default: no limit)' },
   'hold-closed': { type: 'boolean', key: 'holdClosed', help: 'answer 503 to device upgrades until POST /admin/open' },
   'allow-remote': { type: 'boolean', key: 'allowRemote', help: 'permit a non-loopback --host' },
   'unsafe-ack-before-write': { type: 'boolean', key: 'unsafeAckBeforeWrite', help: 'TESTING ONLY: answer PUT before the write is durable (a kill loses it)' },
   'exit-with-stdin': { type: 'boolean', key: 'exitWithStdin', help: 'exit at once when stdin closes (the parent process died)' },
+  workers: {
+    type: 'string',
+    key: 'workers',
+    help: `processes holding device sockets on the shared port: N, or auto = ceil(expected connections / ${CONNECTIONS_PER_WORKER}) (default 1)`,
+  },
+  'expected-connections': { type: 'string', key: 'expectedConnections', help: 'device connections to plan for; sizes --workers auto' },
 };
 
 /** Environment variable for a flag: `--heartbeat-interval-ms` -> `AFTERSHOCK_BACKEND_HEARTBEAT_INTERVAL_MS`. */
@@ -182,10 +225,13 @@ export function parseBackendCommandLine(argv: readonly string[], env: NodeJS.Pro
       else input[spec.key] = value;
     } else if (spec.key === 'host' || spec.key === 'dbPath') {
       input[spec.key] = raw;
+    } else if (spec.key === 'workers' && raw === 'auto') {
+      input[spec.key] = 'auto';
     } else {
       const text = String(raw);
       if (!/^\d+$/.test(text)) {
-        problems.push(`--${flag} must be a non-negative integer, got ${JSON.stringify(text)}${source}`);
+        const what = spec.key === 'workers' ? 'a positive integer or auto' : 'a non-negative integer';
+        problems.push(`--${flag} must be ${what}, got ${JSON.stringify(text)}${source}`);
       } else {
         input[spec.key] = Number(text);
       }

@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AssignmentStore } from './assignment-store.ts';
+import type { BackendPeers } from './backend-peers.ts';
 import { resolveBackendOptions, type BackendOptions, type BackendOptionsInput } from './backend-options.ts';
 import { DelayedWriteAssignmentStore } from './delayed-write-assignment-store.ts';
 import { DeviceHub } from './device-hub.ts';
 import { CpuHog } from './cpu-hog.ts';
 import { createHttpApi } from './http-api.ts';
+import { LocalBackend } from './local-backend.ts';
 import { ProcessMetrics } from './process-metrics.ts';
 import { writeRawHttpResponse } from './raw-http-response.ts';
 import { SqliteAssignmentStore } from './sqlite-assignment-store.ts';
@@ -25,6 +27,8 @@ export interface BackendHandle {
   readonly port: number;
   /** Options after defaults were applied. */
   readonly options: BackendOptions;
+  /** This process's part of the backend (a worker answers its peers through it). */
+  readonly local: LocalBackend;
   /** Stops listening, drops every socket, makes pending writes durable and closes the db. Idempotent. */
   stop(): Promise<void>;
 }
@@ -41,13 +45,22 @@ export class BackendListenError extends Error {
   }
 }
 
+/** How this process takes part in a multi-process backend (see backend-supervisor.ts). */
+export interface WorkerRole {
+  /** The other workers; the API reaches them through this. */
+  peers: BackendPeers;
+  /** Listen with SO_REUSEPORT so every worker binds the same port and the kernel spreads connections. */
+  reusePort: true;
+}
+
 /**
  * Starts the reference backend in this process: an HTTP server whose
  * `/devices` upgrades go to the device hub and everything else to the API.
- * Throws `BackendOptionsError` for bad options and `BackendListenError` when
- * the port cannot be bound; nothing is left running in either case.
+ * Without `role` this process is the whole backend. Throws
+ * `BackendOptionsError` for bad options and `BackendListenError` when the
+ * port cannot be bound; nothing is left running in either case.
  */
-export async function startBackend(input: BackendOptionsInput = {}): Promise<BackendHandle> {
+export async function startBackend(input: BackendOptionsInput = {}, role?: WorkerRole): Promise<BackendHandle> {
   const options = resolveBackendOptions(input);
   const durable = new SqliteAssignmentStore({ path: options.dbPath });
   const store: AssignmentStore = options.unsafeAckBeforeWrite ? new DelayedWriteAssignmentStore(durable) : durable;
@@ -60,7 +73,8 @@ export async function startBackend(input: BackendOptionsInput = {}): Promise<Bac
     holdClosed: options.holdClosed,
   });
   const cpuHog = new CpuHog();
-  const server = createServer(createHttpApi({ hub, store, metrics, cpuHog }));
+  const local = new LocalBackend({ hub, store, metrics, cpuHog });
+  const server = createServer(createHttpApi({ local, peers: role?.peers ?? null }));
   server.on('upgrade', (request, socket, head) => {
     const url = request.url ?? '/';
     const queryAt = url.indexOf('?');
@@ -78,7 +92,7 @@ export async function startBackend(input: BackendOptionsInput = {}): Promise<Bac
   };
 
   try {
-    await listen(server, options.host, options.port);
+    await listen(server, options.host, options.port, role?.reusePort ?? false);
   } catch (error) {
     await release();
     throw new BackendListenError(options.host, options.port, error as NodeJS.ErrnoException);
@@ -102,15 +116,16 @@ export async function startBackend(input: BackendOptionsInput = {}): Promise<Bac
     host: address.address,
     port: address.port,
     options,
+    local,
     stop: () => (stopping ??= release()),
   };
 }
 
-function listen(server: Server, host: string, port: number): Promise<void> {
+function listen(server: Server, host: string, port: number, reusePort: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(error);
     server.once('error', onError);
-    server.listen(port, host, () => {
+    server.listen({ port, host, reusePort }, () => {
       server.off('error', onError);
       resolve();
     });

@@ -59,6 +59,10 @@ export class DelayedWriteAssignmentStore implements AssignmentStore {
     return this.#inner.getAckedVersion(deviceId);
   }
 
+  getPendingAckVersion(deviceId: string): number | null {
+    return this.#inner.getPendingAckVersion(deviceId);
+  }
+
   close(): void {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();

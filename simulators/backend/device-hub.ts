@@ -53,6 +53,12 @@ class Connection {
   handshaking = true;
   /** A ping was sent and no pong has come back yet. */
   awaitingPong = false;
+  /**
+   * Newest content version sent to this device (welcome or assign), 0 = none.
+   * With several workers a relayed push can arrive after a newer one, or
+   * after a welcome that already carried it: older versions are not sent.
+   */
+  contentVersion = 0;
   /** Monotonic time of the upgrade, in ms; for the hello deadline. */
   readonly openedAtMs: number;
   /** Index of the heartbeat bucket this socket is pinged with. */
@@ -124,6 +130,10 @@ export class DeviceHub {
       perMessageDeflate: false,
       clientTracking: false, // we track sockets ourselves; ws would add a closure per socket
       maxPayload: options.maxPayloadBytes ?? 64 * 1024,
+      // Frames are only ever JSON.parse'd: invalid UTF-8 becomes U+FFFD and
+      // then fails the hello/ack checks like any other bad frame. Skipping
+      // the validation saves a pass over every frame.
+      skipUTF8Validation: true,
     });
 
     const hub = this;
@@ -174,10 +184,16 @@ export class DeviceHub {
     return this.#seen.has(deviceId);
   }
 
-  /** Sends an assignment to the device if it is online; returns whether it was sent. */
+  /**
+   * Sends an assignment to the device if it is online here and has not been
+   * sent this version or a newer one; returns whether it was sent.
+   */
   pushContent(deviceId: string, content: Content): boolean {
     const socket = this.#devices.get(deviceId);
     if (socket === undefined || socket.readyState !== WebSocket.OPEN) return false;
+    const connection = this.#connections.get(socket);
+    if (connection === undefined || content.version <= connection.contentVersion) return false;
+    connection.contentVersion = content.version;
     const message: AssignMessage = { type: 'assign', deviceId, version: content.version, url: content.url };
     socket.send(JSON.stringify(message));
     return true;
@@ -273,6 +289,7 @@ export class DeviceHub {
     this.#devices.set(deviceId, socket);
     if (previous !== undefined && previous !== socket) previous.close(closeCodes.replaced, 'replaced');
     connection.deviceId = deviceId;
+    connection.contentVersion = content?.version ?? 0;
     this.#seen.add(deviceId);
     this.#handshakesTotal += 1;
     const welcome: WelcomeMessage = { type: 'welcome', deviceId, content };

@@ -1,19 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AssignmentStore } from './assignment-store.ts';
-import type { DeviceHub } from './device-hub.ts';
+import type { BackendPeers, WorkerCommand } from './backend-peers.ts';
+import { mergeDeviceViews, mergeMetrics, sumDevicesOnline } from './cluster-view.ts';
 import { DEVICE_ID_PATTERN } from './device-protocol.ts';
-import type { ProcessMetrics } from './process-metrics.ts';
-import { MAX_CPU_HOG_MS, type CpuHog } from './cpu-hog.ts';
+import type { LocalBackend } from './local-backend.ts';
+import { MAX_CPU_HOG_MS } from './cpu-hog.ts';
 
 /** Largest PUT body accepted, in bytes (a URL and a little JSON around it). */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /** What the HTTP API reads and changes. */
 export interface HttpApiContext {
-  hub: DeviceHub;
-  store: AssignmentStore;
-  metrics: ProcessMetrics;
-  cpuHog: CpuHog;
+  /** This process's hub, store, metrics and CPU hog. */
+  local: LocalBackend;
+  /**
+   * The other workers of a multi-process backend, null for a single process.
+   * With peers, every answer describes the whole backend, every admin command
+   * reaches every worker, and responses carry `X-Backend-Worker: <pid>` (the
+   * worker that served it: the kernel picks one per connection).
+   */
+  peers: BackendPeers | null;
 }
 
 /** An HTTP answer: status and JSON body. */
@@ -44,7 +49,9 @@ class HttpError extends Error {
  *   (chaos: the incident's 100% CPU); `DELETE /admin/chaos/cpu` stops it
  */
 export function createHttpApi(context: HttpApiContext): (request: IncomingMessage, response: ServerResponse) => void {
+  const servedBy = String(process.pid);
   return (request, response) => {
+    if (context.peers !== null) response.setHeader('X-Backend-Worker', servedBy);
     route(context, request).then(
       (reply) => send(response, reply),
       (error: unknown) => {
@@ -67,28 +74,30 @@ async function route(context: HttpApiContext, request: IncomingMessage): Promise
 
   if (path === '/healthz') {
     allow(method, 'GET');
-    return ok({ status: 'ok', pid: process.pid, devicesOnline: context.hub.stats().devicesOnline });
+    const self = context.local.stats(false);
+    if (context.peers === null) return ok({ status: 'ok', pid: process.pid, devicesOnline: self.devicesOnline });
+    const peers = await context.peers.stats(false);
+    return ok({ status: 'ok', pid: peers.supervisor.pid, devicesOnline: sumDevicesOnline(self, peers) });
   }
   if (path === '/metrics') {
     allow(method, 'GET');
-    const hub = context.hub.stats();
-    return ok({
-      pid: process.pid,
-      devicesOnline: hub.devicesOnline,
-      handshakesTotal: hub.handshakesTotal,
-      handshakesRejected: hub.handshakesRejected,
-      ...context.metrics.read(),
-    });
+    const self = context.local.stats(true);
+    if (context.peers === null) {
+      const { pid, devicesOnline, handshakesTotal, handshakesRejected } = self;
+      return ok({ pid, devicesOnline, handshakesTotal, handshakesRejected, ...self.process });
+    }
+    return ok(mergeMetrics(self, await context.peers.stats(true)));
   }
   if (path === '/admin/open' || path === '/admin/close') {
     allow(method, 'POST');
-    context.hub.setAdmissionOpen(path === '/admin/open');
-    return ok({ admission: context.hub.isAdmissionOpen() ? 'open' : 'closed' });
+    const open = path === '/admin/open';
+    await applyEverywhere(context, { kind: 'admission', open });
+    return ok({ admission: context.local.hub.isAdmissionOpen() ? 'open' : 'closed' });
   }
   if (path === '/admin/chaos/cpu') {
     allow(method, 'POST', 'DELETE');
     if (method === 'DELETE') {
-      context.cpuHog.stop();
+      await applyEverywhere(context, { kind: 'cpu-hog-stop' });
       return ok({ cpuHog: 'stopped' });
     }
     return startCpuHog(context, await readBody(request));
@@ -106,7 +115,7 @@ async function route(context: HttpApiContext, request: IncomingMessage): Promise
   throw new HttpError(404, `no route for ${method} ${path}`);
 }
 
-function putContent(context: HttpApiContext, deviceId: string, body: string): Reply {
+async function putContent(context: HttpApiContext, deviceId: string, body: string): Promise<Reply> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -121,12 +130,34 @@ function putContent(context: HttpApiContext, deviceId: string, body: string): Re
     throw new HttpError(400, `body.url must be a non-empty string, got ${url === undefined ? 'nothing' : JSON.stringify(url)}`);
   }
   // Durable (unless the testing-only unsafe store is in use) before we answer.
-  const content = context.store.assign(deviceId, url);
-  context.hub.pushContent(deviceId, content);
+  const content = context.local.store.assign(deviceId, url);
+  // Pushed before we answer, on every worker: a client that PUTs again after
+  // this answer cannot overtake this push. A worker that does not confirm in
+  // time does not fail the PUT (it is durable; the device gets it on its next
+  // welcome), and a late push cannot undo a newer one (the hub skips older versions).
+  context.local.apply({ kind: 'push', deviceId, content });
+  await context.peers?.apply({ kind: 'push', deviceId, content });
   return ok({ deviceId, version: content.version, url: content.url });
 }
 
-function startCpuHog(context: HttpApiContext, body: string): Reply {
+/**
+ * Applies an admin command here and on every other worker, and fails with
+ * 504 naming the workers that did not confirm in time (the command still
+ * reaches them when they wake up).
+ */
+async function applyEverywhere(context: HttpApiContext, command: WorkerCommand, localFirst = true): Promise<void> {
+  if (localFirst) context.local.apply(command);
+  const outcome = await context.peers?.apply(command);
+  if (!localFirst) context.local.apply(command);
+  if (outcome !== undefined && outcome.unconfirmedPids.length > 0) {
+    throw new HttpError(
+      504,
+      `${command.kind} applied here, but worker(s) ${outcome.unconfirmedPids.join(', ')} did not confirm in time (frozen or busy); they apply it once they run again`,
+    );
+  }
+}
+
+async function startCpuHog(context: HttpApiContext, body: string): Promise<Reply> {
   let parsed: { dutyCycle?: unknown; durationMs?: unknown };
   try {
     parsed = JSON.parse(body);
@@ -140,21 +171,26 @@ function startCpuHog(context: HttpApiContext, body: string): Reply {
   if (typeof durationMs !== 'number' || !(durationMs > 0 && durationMs <= MAX_CPU_HOG_MS)) {
     throw new HttpError(400, `durationMs must be a number in (0, ${MAX_CPU_HOG_MS}], got ${JSON.stringify(durationMs)}`);
   }
-  context.cpuHog.start(dutyCycle, durationMs);
+  // Here last: the hog starts 20 ms after it is applied and then blocks this
+  // loop, so the answer must not wait for the other workers after that.
+  await applyEverywhere(context, { kind: 'cpu-hog', dutyCycle, durationMs }, false);
   return { status: 202, body: { cpuHog: 'started', dutyCycle, durationMs } };
 }
 
-function getDevice(context: HttpApiContext, deviceId: string): Reply {
-  const content = context.store.getContent(deviceId);
-  if (content === null && !context.hub.hasSeen(deviceId)) {
+async function getDevice(context: HttpApiContext, deviceId: string): Promise<Reply> {
+  const { store } = context.local;
+  const content = store.getContent(deviceId);
+  const local = context.local.device(deviceId);
+  const views = context.peers === null ? [local] : [local, ...(await context.peers.device(deviceId))];
+  const device = mergeDeviceViews(views);
+  if (content === null && !device.seen) {
     throw new HttpError(404, `device ${deviceId} has never connected and has no content`);
   }
-  return ok({
-    deviceId,
-    content,
-    online: context.hub.isOnline(deviceId),
-    ackedVersion: context.store.getAckedVersion(deviceId),
-  });
+  // Acks are written once a second, so the newest may still be in some
+  // worker's memory; versions only grow, so the newest is the largest.
+  const stored = store.getAckedVersion(deviceId);
+  const ackedVersion = device.pendingAckVersion === null || (stored !== null && stored > device.pendingAckVersion) ? stored : device.pendingAckVersion;
+  return ok({ deviceId, content, online: device.online, ackedVersion });
 }
 
 function decodeDeviceId(segment: string): string {

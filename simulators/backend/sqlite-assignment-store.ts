@@ -89,7 +89,11 @@ export class SqliteAssignmentStore implements AssignmentStore {
     this.#selectContent = this.#db.prepare('SELECT version, url FROM assignments WHERE device_id = ?');
     this.#upsertAck = this.#db.prepare(`
       INSERT INTO device_acks (device_id, version, acked_at) VALUES (?, ?, ?)
-      ON CONFLICT (device_id) DO UPDATE SET version = excluded.version, acked_at = excluded.acked_at`);
+      ON CONFLICT (device_id) DO UPDATE SET version = excluded.version, acked_at = excluded.acked_at
+        -- Versions only grow. With several worker processes a device that
+        -- moved may have an older ack still buffered in its previous worker;
+        -- that late flush must not go back.
+        WHERE excluded.version >= device_acks.version`);
     this.#selectAck = this.#db.prepare('SELECT version FROM device_acks WHERE device_id = ?');
     const onError = options.onError ?? ((error: Error) => console.error(`sqlite store: ack flush failed: ${error.message}`));
     this.#ackTimer = setInterval(() => {
@@ -129,6 +133,10 @@ export class SqliteAssignmentStore implements AssignmentStore {
     if (pending !== undefined) return pending;
     const row = this.#selectAck.get(deviceId) as { version: number } | undefined;
     return row === undefined ? null : row.version;
+  }
+
+  getPendingAckVersion(deviceId: string): number | null {
+    return this.#pendingAcks.get(deviceId) ?? null;
   }
 
   /** Writes buffered acks in one transaction. */

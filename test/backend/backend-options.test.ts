@@ -4,6 +4,7 @@ import {
   envNameFor,
   isLoopbackHost,
   parseBackendCommandLine,
+  workerCountFor,
 } from '../../simulators/backend/backend-options.ts';
 
 describe('parseBackendCommandLine', () => {
@@ -18,7 +19,7 @@ describe('parseBackendCommandLine', () => {
       [
         '--host', '::1', '--port', '8080', '--db', '/tmp/x.sqlite', '--heartbeat-interval-ms', '100',
         '--hello-timeout-ms', '500', '--max-handshakes-in-flight', '64', '--hold-closed', '--unsafe-ack-before-write',
-        '--exit-with-stdin',
+        '--exit-with-stdin', '--workers', '3', '--expected-connections', '40000',
       ],
       { AFTERSHOCK_BACKEND_PORT: '9090', AFTERSHOCK_BACKEND_HOLD_CLOSED: '0' },
     );
@@ -35,7 +36,38 @@ describe('parseBackendCommandLine', () => {
         allowRemote: false,
         unsafeAckBeforeWrite: true,
         exitWithStdin: true,
+        workers: 3,
+        expectedConnections: 40_000,
       },
+    });
+  });
+
+  test('--workers auto sizes itself from --expected-connections, 16,000 per worker', () => {
+    const auto = (expected: string): number => {
+      const parsed = parseBackendCommandLine(['--workers', 'auto', '--expected-connections', expected], {});
+      if (parsed.kind !== 'run') throw new Error(JSON.stringify(parsed));
+      return workerCountFor(parsed.options);
+    };
+    expect(auto('0')).toBe(1);
+    expect(auto('16000')).toBe(1);
+    expect(auto('16001')).toBe(2);
+    expect(auto('100000')).toBe(7);
+    expect(workerCountFor(defaultBackendOptions)).toBe(1);
+    expect(parseBackendCommandLine(['--workers', 'auto'], {})).toEqual({
+      kind: 'error',
+      problems: ['--workers auto needs --expected-connections N to size itself'],
+    });
+    expect(parseBackendCommandLine(['--workers', '0'], { AFTERSHOCK_BACKEND_EXPECTED_CONNECTIONS: 'lots' })).toEqual({
+      kind: 'error',
+      problems: ['--expected-connections must be a non-negative integer, got "lots" (from AFTERSHOCK_BACKEND_EXPECTED_CONNECTIONS)'],
+    });
+    expect(parseBackendCommandLine(['--workers', 'many'], {})).toEqual({
+      kind: 'error',
+      problems: ['--workers must be a positive integer or auto, got "many"'],
+    });
+    expect(parseBackendCommandLine(['--workers', '0'], {})).toEqual({
+      kind: 'error',
+      problems: ['--workers must be an integer from 1 to 64, got 0'],
     });
   });
 
