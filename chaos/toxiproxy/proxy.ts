@@ -33,6 +33,11 @@ function listenError(listen: string, error: NodeJS.ErrnoException): Error {
   return new Error(`listen tcp ${listen}: ${reasons[error.code ?? ''] ?? error.message}`);
 }
 
+/** A listen address as Go's net.Listen reads it: "" is every interface, a free port. */
+function parseListen(listen: string): { host: string; port: number } {
+  return listen === '' ? { host: '', port: 0 } : parseHostPort(listen);
+}
+
 /**
  * A TCP proxy: it accepts clients on `listen`, connects each to `upstream`
  * and joins the two through its toxics. Disabling it closes the listener and
@@ -64,7 +69,7 @@ export class Proxy {
     if (this.context.allowRemote) return;
     let host: string;
     try {
-      host = parseHostPort(listen).host;
+      host = parseListen(listen).host;
     } catch {
       return; // start() reports a malformed address as Toxiproxy does
     }
@@ -79,7 +84,7 @@ export class Proxy {
     this.checkListen();
     let address;
     try {
-      address = parseHostPort(this.listen);
+      address = parseListen(this.listen);
     } catch (error) {
       throw new Error(`listen tcp ${(error as Error).message}`);
     }

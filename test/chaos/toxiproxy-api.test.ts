@@ -288,6 +288,9 @@ describe('embedded server only', () => {
       error: 'listen address not allowed: 0.0.0.0:0 is not a loopback address; start the server with --allow-remote to listen on other interfaces',
       status: 403,
     });
+    // An empty listen address means every interface to Go's net.Listen, so it is refused too.
+    const empty = await raw('POST', '/proxies', JSON.stringify({ name: uniqueName(), listen: '', upstream: upstreamAddress }));
+    expect(empty.status).toBe(403);
   });
 
   embeddedOnly('a listen address in use is a 500 worded as Toxiproxy words it', async () => {
