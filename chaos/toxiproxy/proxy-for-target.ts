@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { AftershockError } from '../../scenarios/errors.ts';
 import type { ChaosWatchdog } from '../watchdog/chaos-watchdog.ts';
-import { parseHostPort } from './address.ts';
+import { formatHostPort, parseHostPort } from './address.ts';
 import { startToxiproxyServer } from './toxiproxy-server.ts';
 
 /** A proxy in front of a target; devices connect to `listenHost:listenPort`. */
@@ -48,7 +48,8 @@ function connectHost(host: string): string {
 export async function startProxyFor(upstream: { host: string; port: number }, options: ProxyForTargetOptions): Promise<StartedTargetProxy> {
   const externalUrl = (options.toxiproxyUrl ?? process.env.TOXIPROXY_URL)?.replace(/\/+$/, '') || undefined;
   const name = options.name ?? `aftershock_${basename(options.runDir).replace(/[^A-Za-z0-9_.-]/g, '_')}`;
-  const upstreamAddress = upstream.host.includes(':') ? `[${upstream.host}]:${upstream.port}` : `${upstream.host}:${upstream.port}`;
+  // A URL's hostname keeps the brackets of an IPv6 address; formatHostPort adds them back.
+  const upstreamAddress = formatHostPort(upstream.host.replace(/^\[(.*)\]$/, '$1'), upstream.port);
 
   let embedded: Awaited<ReturnType<typeof startToxiproxyServer>> | undefined;
   let log: ReturnType<typeof createWriteStream> | undefined;
