@@ -1,5 +1,6 @@
 // Test helper: runs simulators/backend/main.ts as a real child process.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,8 @@ export interface ReadyLine {
   pid: number;
   host: string;
   port: number;
+  /** Only with --workers > 1: the worker processes. */
+  workerPids?: number[];
 }
 
 /** How a child process ended. */
@@ -34,17 +37,27 @@ export interface SpawnedBackend {
   readonly exited: Promise<Exit>;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<Exit>;
-  /** SIGKILL and wait for the exit. */
+  /** SIGKILL and wait for the exit (the whole process group if spawned with `group`). */
   kill(): Promise<Exit>;
+  /** Signals the backend's process group (needs `group: true`), as the harness does. */
+  signalGroup(signal: NodeJS.Signals): void;
+}
+
+/** How to spawn: `group` puts the backend in a process group of its own, led by it (as ManagedProcess does). */
+export interface SpawnOptions {
+  group?: boolean;
 }
 
 const running = new Set<SpawnedBackend>();
+/** Worker pids of every multi-process backend spawned, for the cleanup. */
+const workers = new Set<number>();
 
 /** Spawns the backend with `args` (Node 24: `process.execPath` under vitest) and waits for the ready line. */
-export async function spawnBackend(args: string[], env: NodeJS.ProcessEnv = {}): Promise<SpawnedBackend> {
+export async function spawnBackend(args: string[], env: NodeJS.ProcessEnv = {}, options: SpawnOptions = {}): Promise<SpawnedBackend> {
   const child = spawn(process.execPath, [BACKEND_MAIN, ...args], {
     env: { ...withoutBackendEnv(process.env), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.group ?? false,
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -74,9 +87,22 @@ export async function spawnBackend(args: string[], env: NodeJS.ProcessEnv = {}):
     });
   });
 
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    if (!options.group) throw new Error('signalGroup needs spawnBackend(..., { group: true })');
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // The group is gone already.
+    }
+  };
   const waitFor = (signal: NodeJS.Signals) => (): Promise<Exit> => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     return exited;
+  };
+  const kill = async (): Promise<Exit> => {
+    // A group may outlive its leader for a moment (workers of a killed supervisor).
+    if (options.group) signalGroup('SIGKILL');
+    return waitFor('SIGKILL')();
   };
   const backend: SpawnedBackend = {
     ready,
@@ -87,9 +113,11 @@ export async function spawnBackend(args: string[], env: NodeJS.ProcessEnv = {}):
     stderr: () => stderr,
     exited,
     stop: waitFor('SIGTERM'),
-    kill: waitFor('SIGKILL'),
+    kill,
+    signalGroup,
   };
   running.add(backend);
+  for (const pid of ready.workerPids ?? []) workers.add(pid);
   void exited.then(() => running.delete(backend));
   return backend;
 }
@@ -97,6 +125,13 @@ export async function spawnBackend(args: string[], env: NodeJS.ProcessEnv = {}):
 /** SIGKILLs every backend still running; call from afterEach. */
 export async function killAllBackends(): Promise<void> {
   await Promise.all([...running].map((backend) => backend.kill()));
+  // Workers exit by themselves when their supervisor is gone; a test that
+  // froze one must not leave it behind. The cmdline check guards against a reused pid.
+  for (const pid of workers) {
+    if (isRunning(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('worker-main.ts')) process.kill(pid, 'SIGKILL');
+  }
+  await waitUntilGone([...workers], 5000).catch(() => undefined);
+  workers.clear();
 }
 
 /** Runs main.ts expecting it to exit by itself (bad flags); collects its output. */
@@ -124,4 +159,29 @@ export function runBackendToExit(args: string[], env: NodeJS.ProcessEnv = {}): P
 /** Drops AFTERSHOCK_BACKEND_* from the parent's env so a developer's shell cannot change a test. */
 function withoutBackendEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('AFTERSHOCK_BACKEND_')));
+}
+
+/** True while `pid` runs; a zombie (exited, not yet reaped by its new parent) counts as gone. */
+export function isRunning(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  // Field 3, after the parenthesised command name: R, S, D, T (stopped), Z (zombie), ...
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
+}
+
+/** Polls until every pid is gone; returns how long that took in ms, or rejects after `timeoutMs`. */
+export async function waitUntilGone(pids: readonly number[], timeoutMs: number): Promise<number> {
+  const startedMs = performance.now();
+  while (pids.some(isRunning)) {
+    if (performance.now() - startedMs > timeoutMs) {
+      throw new Error(`pids ${pids.filter(isRunning).join(', ')} still running ${timeoutMs} ms later`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return performance.now() - startedMs;
 }
