@@ -1,7 +1,9 @@
 import * as hdr from 'hdr-histogram-js';
 import type { BackendSample, RunEvent, RunOutcome } from './run-events.ts';
+import type { ThresholdResult } from './thresholds/evaluate-thresholds.ts';
 
-export const summarySchemaVersion = 1;
+/** 2: added `recoveryCdf`, `handshakeSeries`, `thresholds`, `outcomeMessage`. */
+export const summarySchemaVersion = 2;
 
 /** A backend sample without its event type; distributes over the union so `reachable` still discriminates. */
 export type BackendSampleFields = BackendSample extends infer S ? (S extends unknown ? Omit<S, 'type'> : never) : never;
@@ -24,6 +26,28 @@ export interface RecoveryPercentiles {
   t90: number | null;
   t99: number | null;
   t100: number | null;
+}
+
+/**
+ * The distribution of time to reconnect after the restore, as points of a
+ * step CDF: `share[i]` of all devices (never-returned ones included, so the
+ * curve may stop below 1) were back within `ms[i]` scenario ms. At most
+ * `cdfMaxPoints` points, whatever the fleet size, so reports stay small.
+ */
+export interface RecoveryCdf {
+  ms: number[];
+  share: number[];
+}
+export const cdfMaxPoints = 500;
+
+/** Handshake latency of the handshakes that completed in one scenario second (real ms). */
+export interface HandshakePoint {
+  /** Start of the second, scenario ms. */
+  t: number;
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
 }
 
 /** The JSON-ready result of a run; `summary.json` on disk. */
@@ -51,6 +75,14 @@ export interface RunSummary {
   lost: { total: number; byCause: Record<string, number> };
   /** Real-time handshake latency (attempt start to welcome), ms. */
   handshakeMs: { p50: number; p90: number; p99: number; max: number; count: number };
+  /** Handshake latency per scenario second, for seconds with at least one handshake. */
+  handshakeSeries: HandshakePoint[];
+  /** Null when the backend was never restored (no fault, or the run ended first). */
+  recoveryCdf: RecoveryCdf | null;
+  /** Why the run ended in error, from its run-end event. */
+  outcomeMessage?: string;
+  /** The scenario's thresholds against this run; set by whoever knows them (the runner, `aftershock report`). */
+  thresholds?: ThresholdResult[];
   devicesOnlineAtEnd: number;
   neverReturned: { count: number; sample: number[] };
   /** Self-checks of the harness against its own policy. */
@@ -102,6 +134,8 @@ export class RunCollector {
   private earlyAttempts = 0;
   private faultAt: number | null = null;
   private restoredAt: number | null = null;
+  /** Real handshake ms of each scenario second (sparse), for per-second percentiles. */
+  private readonly handshakeBySecond: number[][] = [];
   private readonly handshake = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 3_600_000,
@@ -157,6 +191,7 @@ export class RunCollector {
       case 'online':
         this.point(event.t).successes++;
         this.handshake.recordValue(Math.max(1, Math.round(event.handshakeMs)));
+        (this.handshakeBySecond[Math.max(0, Math.floor(event.t / 1000))] ??= []).push(event.handshakeMs);
         if (!this.isOnline[event.device]) {
           this.isOnline[event.device] = 1;
           this.online++;
@@ -247,6 +282,7 @@ export class RunCollector {
       versions: start.versions,
       policy: start.policy,
       outcome: this.end ? this.end.outcome : 'partial',
+      ...(this.end?.message ? { outcomeMessage: this.end.message } : {}),
       durationMs: this.lastT,
       chaos: this.chaos,
       faultAtMs: this.faultAt,
@@ -262,6 +298,8 @@ export class RunCollector {
         max: h.totalCount ? h.maxValue : 0,
         count: h.totalCount,
       },
+      handshakeSeries: handshakeSeries(this.handshakeBySecond),
+      recoveryCdf: this.restoredAt === null ? null : recoveryCdf(sorted, devices),
       devicesOnlineAtEnd: this.online,
       neverReturned: { count: never.length, sample: never.slice(0, 20) },
       verification: { earlyAttempts: this.earlyAttempts, toleranceMs: this.toleranceMs },
@@ -286,4 +324,35 @@ function pick(sortedReturned: Float64Array, devices: number, p: number): number 
   if (devices === 0) return null;
   const rank = Math.max(1, Math.ceil((p / 100) * devices));
   return rank <= sortedReturned.length ? sortedReturned[rank - 1] : null;
+}
+
+/**
+ * The step CDF of sorted recovery times over all `devices`, downsampled to
+ * at most `cdfMaxPoints` evenly spaced ranks (the first and last included).
+ */
+export function recoveryCdf(sortedReturned: Float64Array, devices: number): RecoveryCdf {
+  const returned = sortedReturned.length;
+  const cdf: RecoveryCdf = { ms: [], share: [] };
+  if (returned === 0 || devices === 0) return cdf;
+  const points = Math.min(returned, cdfMaxPoints);
+  let previousRank = 0;
+  for (let k = 1; k <= points; k++) {
+    const rank = Math.max(1, Math.round((k * returned) / points));
+    if (rank === previousRank) continue;
+    previousRank = rank;
+    cdf.ms.push(Math.round(sortedReturned[rank - 1]));
+    cdf.share.push(+(rank / devices).toFixed(5));
+  }
+  return cdf;
+}
+
+/** Nearest-rank percentiles of each second's handshakes (real ms, 0.1 ms resolution). */
+function handshakeSeries(bySecond: number[][]): HandshakePoint[] {
+  const points: HandshakePoint[] = [];
+  bySecond.forEach((values, second) => {
+    const sorted = Float64Array.from(values).sort();
+    const at = (p: number): number => Math.round(sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1] * 10) / 10;
+    points.push({ t: second * 1000, count: sorted.length, p50: at(50), p90: at(90), p99: at(99) });
+  });
+  return points;
 }

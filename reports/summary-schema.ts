@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { metricNames } from './thresholds/metric-registry.ts';
+import { summarySchemaVersion, type RunSummary } from './run-collector.ts';
+
+/**
+ * The schema of `summary.json`, written once in zod: it validates summaries
+ * that `report`, `gate` and `compare` load, and `reports/summary.schema.json`
+ * is generated from it (`npm run schema:summary`) for anyone reading the JSON
+ * outside aftershock. The top level is loose: a field added later (such as
+ * the planner's `model`) does not make an older reader reject a summary.
+ * Loaders keep the JSON as read; the schema only checks it.
+ */
+const counts = z.record(z.string(), z.number());
+const ms = z.number().describe('scenario ms');
+const nullableMs = ms.nullable();
+
+const seriesPoint = z.object({
+  t: ms.describe('start of the scenario second, ms since the run origin'),
+  online: z.number().describe('devices online at the end of the second'),
+  attempts: z.number(),
+  successes: z.number(),
+  failures: counts.describe('failed attempts by cause'),
+  lost: counts.describe('connections lost by cause'),
+});
+
+const backendSample = z.discriminatedUnion('reachable', [
+  z.object({
+    t: ms,
+    reachable: z.literal(true),
+    devicesOnline: z.number(),
+    cpuPercent: z.number().nullable().describe('share of one core since the previous sample; null on the first after a start'),
+    rssMB: z.number(),
+    heapUsedMB: z.number(),
+    eventLoopDelayP99Ms: z.number(),
+    eventLoopDelayMaxMs: z.number(),
+  }),
+  z.object({ t: ms, reachable: z.literal(false) }),
+]);
+
+const thresholdResult = z.object({
+  metric: z.enum(metricNames as [string, ...string[]]),
+  condition: z.string().describe('as written in the scenario, e.g. "<6m"'),
+  operator: z.enum(['<', '<=', '>', '>=', '==', '!=']),
+  limit: z.number(),
+  passed: z.boolean(),
+  value: z.number().nullable().describe('null: not measured, or never happened (see shown)'),
+  shown: z.string(),
+  source: z.enum(['scenario', 'default']),
+});
+
+const summaryShape = {
+  schemaVersion: z.literal(summarySchemaVersion),
+  scenario: z.string(),
+  seed: z.union([z.string(), z.number()]),
+  timeScale: z.number(),
+  devices: z.number().int().min(0),
+  startedAt: z.string(),
+  versions: z.record(z.string(), z.string()),
+  policy: z.record(z.string(), z.unknown()),
+  outcome: z.enum(['recovered', 'deadline', 'interrupted', 'error', 'partial']),
+  outcomeMessage: z.string().optional(),
+  durationMs: ms,
+  chaos: z.array(z.object({ kind: z.string(), action: z.enum(['inject', 'undo', 'note']), t: ms, detail: z.string().optional() })),
+  faultAtMs: nullableMs,
+  restoredAtMs: nullableMs,
+  recovery: z.object({ t50: nullableMs, t90: nullableMs, t99: nullableMs, t100: nullableMs }).describe('time from the restore until the share of devices was back; null: never (or no restore)'),
+  attempts: z.object({ total: z.number(), peakPerSecond: z.number(), peakAtMs: nullableMs }),
+  failures: z.object({ total: z.number(), byCause: counts }),
+  lost: z.object({ total: z.number(), byCause: counts }),
+  handshakeMs: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number(), count: z.number() }).describe('real ms'),
+  handshakeSeries: z.array(z.object({ t: ms, count: z.number(), p50: z.number(), p90: z.number(), p99: z.number() })),
+  recoveryCdf: z.object({ ms: z.array(z.number()), share: z.array(z.number()) }).nullable(),
+  devicesOnlineAtEnd: z.number(),
+  neverReturned: z.object({ count: z.number(), sample: z.array(z.number()) }),
+  verification: z.object({ earlyAttempts: z.number(), toleranceMs: z.number(), unaccountedSamples: z.number().optional() }),
+  series: z.array(seriesPoint),
+  backend: z.object({
+    samples: z.array(backendSample),
+    peakCpuPercent: z.number().nullable(),
+    peakRssMB: z.number().nullable(),
+    peakEventLoopDelayMs: z.number().nullable(),
+    unreachableSamples: z.number(),
+  }),
+  thresholds: z.array(thresholdResult).optional(),
+};
+
+export const runSummarySchema = z
+  .looseObject(summaryShape)
+  .meta({ title: 'aftershock run summary', description: 'summary.json of an aftershock run: a fold of its events.ndjson' });
+
+// Compile-time check that the schema describes what the collector writes: a
+// RunSummary must be valid input (its version is a plain number there). The
+// other direction is checked by tests that validate real summaries.
+type Assert<T extends true> = T;
+export type _SummaryFitsSchema = Assert<Omit<RunSummary, 'schemaVersion'> extends Omit<z.input<z.ZodObject<typeof summaryShape>>, 'schemaVersion'> ? true : false>;
+
+/** The JSON Schema of `summary.json` (draft 2020-12). */
+export function summaryJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(runSummarySchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+}
