@@ -8,6 +8,8 @@ import { startProxyFor, type StartedTargetProxy } from '../chaos/toxiproxy/proxy
 import { NdjsonRecorder } from '../reports/ndjson-recorder.ts';
 import { RunCollector, type RunSummary } from '../reports/run-collector.ts';
 import type { RunEvent, RunEventListener, RunOutcome, RunPhase } from '../reports/run-events.ts';
+import { evaluateThresholds } from '../reports/thresholds/evaluate-thresholds.ts';
+import { writeRunReports } from '../reports/write-reports.ts';
 import { ShardedFleet } from '../simulators/devices/sharded-fleet.ts';
 import { EventMerger } from './event-merger.ts';
 import { sampleBackend } from './backend-sampler.ts';
@@ -265,7 +267,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 
   const summary = collector.summary();
   summary.verification.unaccountedSamples = unaccountedSamples;
+  summary.thresholds = evaluateThresholds(scenario.thresholds, summary);
   writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeRunReports(runDir, summary);
   if (failure) throw failure;
   return { runDir, summary };
 }

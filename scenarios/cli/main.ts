@@ -1,5 +1,8 @@
 import { AftershockError, exitCodes } from '../errors.ts';
+import { compareCommand } from './compare-command.ts';
+import { gateCommand } from './gate-command.ts';
 import { listCommand } from './list-command.ts';
+import { reportCommand } from './report-command.ts';
 import { runCommand, runUsage } from './run-command.ts';
 import { toxiproxyCommand } from './toxiproxy-command.ts';
 
@@ -9,6 +12,11 @@ usage: aftershock <command> [options]
 
 commands:
   run [SCENARIO]   play a scenario against a target and write a run folder
+  report RUN_DIR   rebuild a run's reports from its events (also a crashed run)
+  gate --baseline BASELINE RUN_DIR [--tolerance 10%]
+                   exit 1 when recovery got worse than the baseline's
+  compare RUN_A RUN_B
+                   one HTML page with both runs on the same axes
   list             list the built-in scenarios
   toxiproxy        run the embedded Toxiproxy-compatible server (stands in for toxiproxy-server)
   help             show this help (\`aftershock <command> --help\` for a command)
@@ -17,6 +25,9 @@ ${runUsage}`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
+  report: reportCommand,
+  gate: gateCommand,
+  compare: compareCommand,
   list: listCommand,
   toxiproxy: toxiproxyCommand,
 };

@@ -1,6 +1,8 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatSummary } from '../../reports/console-summary.ts';
+import { formatThresholdTable } from '../../reports/thresholds/threshold-table.ts';
+import { thresholdResultsOf, verdictOf } from '../../reports/verdict.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
 import { applyOverrides, loadScenarioInput, type ScenarioOverrides } from '../load-scenario.ts';
 import { runScenario } from '../runner.ts';
@@ -19,7 +21,11 @@ export const runUsage = `usage: aftershock run [SCENARIO] [options]
   --allow-remote      allow chaos against non-loopback hosts that the
                       scenario names in remoteTargets (both are required)
 
-Exit codes: 0 every device came back, 1 some never did, 2 bad input.`;
+Writes report.html, junit.xml and summary.md into the run folder (and the
+summary to $GITHUB_STEP_SUMMARY when it is set).
+
+Exit codes: 0 every threshold held, 1 a threshold failed (by default: some
+device never came back), 2 bad input, 130 interrupted.`;
 
 function positiveNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
   if (text === undefined) return undefined;
@@ -81,8 +87,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     });
     progress.done();
     console.log(`\naftershock: ${scenario.name} finished\n${formatSummary(summary, runDir)}`);
+    console.log(`${formatThresholdTable(thresholdResultsOf(summary))}\n  report      ${join(runDir, 'report.html')}`);
     if (summary.outcome === 'interrupted') return 130;
-    return summary.neverReturned.count === 0 ? exitCodes.passed : exitCodes.thresholdFailed;
+    // Thresholds include the default "every device came back" unless the scenario sets its own.
+    return verdictOf(summary) === 'passed' ? exitCodes.passed : exitCodes.thresholdFailed;
   } finally {
     progress.done();
     process.off('SIGINT', onSignal);

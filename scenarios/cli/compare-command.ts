@@ -1,0 +1,43 @@
+import { writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { renderCompareReport } from '../../reports/compare/compare-report.ts';
+import { loadSummary, summaryPathOf } from '../../reports/summary-file.ts';
+import { AftershockError, exitCodes } from '../errors.ts';
+
+export const compareUsage = `usage: aftershock compare RUN_A RUN_B [--out FILE]
+
+Writes one self-contained HTML page with both runs on the same axes
+(aligned on their fault) and a table of every metric's change from A to B:
+for validating a change, such as a resize, before and after.
+
+  RUN_A, RUN_B   run folders (or their summary.json)
+  --out FILE     where to write the page (default:
+                 compare-<A>-vs-<B>.html in the current folder)
+
+Exit codes: 0 page written, 2 bad input.`;
+
+/** A run's name for legends: its folder's name. */
+const runName = (path: string): string => basename(dirname(summaryPathOf(path)));
+
+export async function compareCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) {
+    console.log(compareUsage);
+    return exitCodes.passed;
+  }
+  if (positionals.length !== 2) {
+    throw new AftershockError('bad-usage', `compare takes two runs, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}; see \`aftershock compare --help\``);
+  }
+  const [pathA, pathB] = positionals.map((p) => resolve(p));
+  const a = { name: runName(pathA), summary: loadSummary(pathA, 'run A') };
+  const b = { name: runName(pathB), summary: loadSummary(pathB, 'run B') };
+  const out = resolve(values.out ?? `compare-${a.name}-vs-${b.name}.html`);
+  writeFileSync(out, renderCompareReport(a, b));
+  console.log(`aftershock: compared ${a.name} (A) with ${b.name} (B)\n  wrote ${out}`);
+  return exitCodes.passed;
+}
