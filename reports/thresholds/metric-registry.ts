@@ -42,6 +42,8 @@ export type MetricValue = number | null;
 export interface MetricDefinition {
   unit: MetricUnit;
   description: string;
+  /** Comparisons take lower as better unless this is set. */
+  higherIsBetter?: true;
   value(summary: RunSummary): MetricValue;
 }
 
@@ -65,7 +67,7 @@ export const metrics = {
   'failures.total': { unit: 'count', description: 'failed connection attempts, every cause', value: (s) => s.failures.total },
   'lost.total': { unit: 'count', description: 'connections lost by online devices', value: (s) => s.lost.total },
   'devices.never_returned': { unit: 'count', description: 'devices offline at the end of the run', value: (s) => s.neverReturned.count },
-  'devices.online_at_end': { unit: 'count', description: 'devices online at the end of the run', value: (s) => s.devicesOnlineAtEnd },
+  'devices.online_at_end': { unit: 'count', description: 'devices online at the end of the run', higherIsBetter: true, value: (s) => s.devicesOnlineAtEnd },
   'handshake.p50': { unit: 'real-ms', description: 'median handshake latency (real ms)', value: (s) => (s.handshakeMs.count ? s.handshakeMs.p50 : null) },
   'handshake.p90': { unit: 'real-ms', description: '90th percentile handshake latency (real ms)', value: (s) => (s.handshakeMs.count ? s.handshakeMs.p90 : null) },
   'handshake.p99': { unit: 'real-ms', description: '99th percentile handshake latency (real ms)', value: (s) => (s.handshakeMs.count ? s.handshakeMs.p99 : null) },
