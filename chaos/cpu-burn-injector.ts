@@ -25,10 +25,11 @@ export interface CpuBurnInjector extends Injector {
  * own the backend's process. Burners are not pinned: with N burners for N
  * cores, the scheduler shares the cores among N + the backend's busy threads.
  *
- * Works the same on cgroup v1, v2 or none: it needs no cgroup. The burners
- * run in the harness's cgroup and session; a backend in another cgroup
- * competes with them group against group (cpu.shares / cpu.weight), not
- * thread against thread.
+ * Works the same on cgroup v1, v2 or none: it needs no cgroup. Each burner
+ * runs in a session of its own (so in its own scheduler autogroup where the
+ * kernel has them, a peer of the backend's) and in the harness's cgroup; a
+ * backend in another cgroup competes with them group against group
+ * (cpu.shares / cpu.weight), not process against process.
  *
  * Bounded three ways: undo stops them; each ends by itself at the fault's
  * end plus a margin; the watchdog SIGKILLs them (by PID and start time) and
@@ -63,6 +64,10 @@ export function cpuBurnInjector(event: ChaosEventOf<'cpu-burn'>, context: Inject
           args: [String(lifetimeMs), `--run=${context.runDir}`],
           logPath: join(context.runDir, 'chaos-cpu-burn.log'),
           watchdog: context.watchdog,
+          // Where the kernel groups scheduling by session (autogroup), burners in
+          // the harness's session would share one slice against the backend's;
+          // each in a session of its own, each competes with it as a peer.
+          ownSession: true,
         });
         burners.push(burner);
         // An undo that came while this one started has not seen it.

@@ -12,8 +12,16 @@ export interface ChaosProcessOptions {
   args: readonly string[];
   /** Node options before the script, e.g. --expose-gc. */
   nodeArgs?: readonly string[];
+  /** Added to the harness's environment. */
+  env?: NodeJS.ProcessEnv;
   /** The child's stderr is appended here. */
   logPath: string;
+  /**
+   * A session of its own (setsid), so that the scheduler's autogroups, where
+   * enabled, treat it as a peer of the backend (which the harness also starts
+   * in a session of its own) rather than as part of the harness's group.
+   */
+  ownSession?: boolean;
   watchdog: ChaosWatchdog;
 }
 
@@ -57,10 +65,11 @@ export class ChaosProcess {
     const log = openSync(options.logPath, 'a');
     let child: ChildProcess;
     try {
-      // Not detached: the child shares the harness's session (and so its
-      // scheduler autogroup), so burners compete with a backend the harness
-      // started thread for thread, and a Ctrl-C to the group reaches them too.
-      child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script, ...options.args], { stdio: ['pipe', 'pipe', log] });
+      child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script, ...options.args], {
+        stdio: ['pipe', 'pipe', log],
+        detached: options.ownSession ?? false,
+        env: { ...process.env, ...options.env },
+      });
     } finally {
       closeSync(log);
     }

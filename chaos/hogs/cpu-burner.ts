@@ -16,6 +16,7 @@ const deadline = performance.now() + forMs;
 
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));
+process.stdout.on('error', () => process.exit(0));
 process.stdin.resume();
 
 let spins = 0;
