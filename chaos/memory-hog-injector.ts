@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { AftershockError } from '../scenarios/errors.ts';
 import { formatDuration } from '../scenarios/duration.ts';
 import type { ChaosEventOf } from '../scenarios/schema/chaos-schema.ts';
-import { ChildCgroup, cgroupUnsupportedError, isAftershockGroup, probeCgroup, type CgroupHost } from './cgroup.ts';
+import { ChildCgroup, cgroupUnsupportedError, isAftershockGroup, probeCgroup, type CgroupHost, type CgroupPlace } from './cgroup.ts';
 import { ChaosProcess, ownDeadlineMs, parseJsonLine, type ChaosProcessExit } from './hogs/chaos-process.ts';
 import { backendProcessOf } from './backend-process.ts';
 import type { Injector, InjectorContext } from './injector.ts';
@@ -161,7 +161,8 @@ export function memoryHogInjector(event: ChaosEventOf<'memory-hog'>, context: In
       const shared = cgroupLimitMB !== undefined ? `, sharing a ${cgroupLimitMB} MB memory cgroup with the backend that ${full}` : '';
       let text = `memory hog${hog ? ` (pid ${hog.pid})` : ''}: grow ${event.rateMBps} MB/s up to ${event.limitMB} MB${shared}, never below ${floorMB} MB available, for ${formatDuration(event.for)}`;
       const { stoppedBy, allocatedMB, availableMB } = outcome;
-      if (stoppedBy === 'floor') text += `; stopped early at the free-memory floor: ${availableMB} MB available (floor ${floorMB} MB), holding ${allocatedMB} of ${event.limitMB} MB`;
+      const seen = availableMB === undefined ? 'MemAvailable unreadable' : `${availableMB} MB available`;
+      if (stoppedBy === 'floor') text += `; stopped early at the free-memory floor: ${seen} (floor ${floorMB} MB), holding ${allocatedMB} of ${event.limitMB} MB`;
       else if (stoppedBy === 'limit') text += `; reached its bound of ${allocatedMB} MB (${availableMB} MB still available)`;
       else if (stoppedBy === 'cgroup') text += `; filled the cgroup, holding ${allocatedMB} MB`;
       else if (stoppedBy === 'deadline') text += `; its deadline came first, at ${allocatedMB} MB`;
@@ -172,8 +173,10 @@ export function memoryHogInjector(event: ChaosEventOf<'memory-hog'>, context: In
     },
     async inject(signal?: AbortSignal) {
       injectedAt = performance.now();
+      let place: CgroupPlace | undefined;
+      let pid: number | undefined;
       if (cgroupLimitMB !== undefined) {
-        const pid = target!.pid;
+        pid = target!.pid;
         if (pid === undefined) {
           throw new AftershockError('chaos-target-not-running', 'chaos "memory-hog" with cgroupLimitMB: the backend is not running, so there is no process to put in the cgroup');
         }
@@ -185,48 +188,39 @@ export function memoryHogInjector(event: ChaosEventOf<'memory-hog'>, context: In
             `chaos "memory-hog": the backend (pid ${pid}) is already in ${probe.place.groupDir}, a cgroup of another aftershock event; cgroup faults on one backend must not overlap in time`,
           );
         }
+        place = probe.place;
         backend = { pid, startTime: await processStartTime(pid) };
-        group = await ChildCgroup.create(probe.place, context.watchdog, { kind: 'memory-hog', pid });
-        if (undone) return group.remove();
-        await group.moveIn(pid);
-        // Its workers too; one may exit meanwhile, which leaves nothing to move.
-        for (const child of descendants(pid)) await group.moveIn(child).catch(() => undefined);
-        // After the move: the watchdog then lifts the limit before it moves anyone back.
-        await group.setMemoryLimit(cgroupLimitMB, event.onLimit);
-        oomBaseline = await group.oomKills();
-        stallBaseline = await group.stallCount();
       }
-      signal?.throwIfAborted();
 
+      // The hog starts (and waits) before the cgroup is made, so that its
+      // watchdog guard is older than the cgroup's: the watchdog performs the
+      // newest first, so if the harness dies it lifts the limit, moves the
+      // live hog and the backend out and removes the group before it kills
+      // the hog. A hog killed inside the group would keep it busy for a
+      // moment and the removal would fail.
       hog = await ChaosProcess.start({
         name: 'memory hog',
         script: hogMain,
         // --expose-gc: so that memory given back at the floor is freed at once.
         nodeArgs: ['--expose-gc'],
+        // libuv's io_uring fails (and says so) when the shared cgroup is full; epoll does not need the memory.
+        env: { UV_USE_IO_URING: '0' },
         // The run folder too, so that `ps` tells which run a hog belongs to.
-        args: [
-          JSON.stringify({
-            rateMBps: event.rateMBps,
-            limitMB: event.limitMB,
-            floorMB,
-            forMs: lifetimeMs,
-            waitForGo: true,
-            ...(group && cgroupLimitMB !== undefined ? { cgroup: { usageFile: group.memoryUsageFile, limitMB: cgroupLimitMB } } : {}),
-          }),
-          `--run=${context.runDir}`,
-        ],
+        args: [JSON.stringify({ rateMBps: event.rateMBps, limitMB: event.limitMB, floorMB, forMs: lifetimeMs, waitForGo: true }), `--run=${context.runDir}`],
         logPath: join(context.runDir, 'chaos-memory-hog.log'),
         watchdog: context.watchdog,
       });
-      hog.onLine((line) => {
+      const started = hog;
+      started.onLine((line) => {
         const message = parseJsonLine(line);
         if (!message) return;
         if (typeof message.allocatedMB === 'number') outcome.allocatedMB = Math.max(outcome.allocatedMB, message.allocatedMB);
         if (typeof message.stoppedBy === 'string') {
           outcome.stoppedBy = message.stoppedBy as MemoryHogOutcome['stoppedBy'];
-          outcome.availableMB = message.availableMB as number;
+          outcome.availableMB = (message.availableMB as number | null) ?? undefined;
           const held = `holding ${outcome.allocatedMB} of ${event.limitMB} MB`;
-          if (outcome.stoppedBy === 'floor') context.note(`memory hog stopped early at the free-memory floor: ${outcome.availableMB} MB available (floor ${floorMB} MB), ${held}`);
+          const seen = outcome.availableMB === undefined ? 'MemAvailable unreadable' : `${outcome.availableMB} MB available`;
+          if (outcome.stoppedBy === 'floor') context.note(`memory hog stopped early at the free-memory floor: ${seen} (floor ${floorMB} MB), ${held}`);
           else if (outcome.stoppedBy === 'limit') context.note(`memory hog reached its bound, ${held}; ${outcome.availableMB} MB still available`);
           else if (outcome.stoppedBy === 'cgroup') context.note(`memory hog filled the ${cgroupLimitMB} MB cgroup it shares with the backend, ${held}`);
           else context.note(`memory hog reached its deadline while growing, ${held}`);
@@ -236,23 +230,34 @@ export function memoryHogInjector(event: ChaosEventOf<'memory-hog'>, context: In
           context.note(`memory hog gave back ${message.released} MB: the machine went below the ${floorMB} MB floor`);
         }
       });
-      void hog.exited.then(async (exit) => {
+      void started.exited.then(async (exit) => {
         outcome.hogExit = exit;
         // Without a cgroup too: a SIGKILL we did not send is the OOM killer's.
         await checkOom();
       });
-      await hog.waitForLine((line) => (parseJsonLine(line)?.ready ? true : undefined), START_TIMEOUT_MS, signal);
-      if (undone) {
-        await hog.stop();
-        return;
-      }
-      if (group) {
-        await writeFile(`/proc/${hog.pid}/oom_score_adj`, String(HOG_OOM_SCORE_ADJ)).catch(() => undefined);
-        await group.moveIn(hog.pid);
+      await started.waitForLine((line) => (parseJsonLine(line)?.ready ? true : undefined), START_TIMEOUT_MS, signal);
+
+      let go = 'go';
+      if (place && pid !== undefined && cgroupLimitMB !== undefined) {
+        if (undone) return;
+        const made = await ChildCgroup.create(place, context.watchdog, { kind: 'memory-hog', pid });
+        group = made;
+        if (undone) return made.remove();
+        await made.moveIn(pid);
+        // Its workers too; one may exit meanwhile, which leaves nothing to move.
+        for (const child of descendants(pid)) await made.moveIn(child).catch(() => undefined);
+        // After the move: the watchdog then lifts the limit before it moves anyone back.
+        await made.setMemoryLimit(cgroupLimitMB, event.onLimit);
+        oomBaseline = await made.oomKills();
+        stallBaseline = await made.stallCount();
+        await writeFile(`/proc/${started.pid}/oom_score_adj`, String(HOG_OOM_SCORE_ADJ)).catch(() => undefined);
+        await made.moveIn(started.pid);
         monitor = setInterval(() => void checkOom().then(checkStall), POLL_MS);
+        go += ' ' + JSON.stringify({ cgroup: { usageFile: made.memoryUsageFile, limitMB: cgroupLimitMB, leaveTo: join(made.originalDir, 'cgroup.procs') } });
       }
+      if (undone) return;
       // In effect from here: the hog grows.
-      hog.send('go');
+      started.send(go);
     },
     async undo() {
       if (undone) return;

@@ -16,9 +16,13 @@
 //   ("cgroup": the shared cgroup is full but for CGROUP_MARGIN_MB)
 //   {"released":N,"allocatedMB":N,"availableMB":N}         when it gave memory back at the floor
 // With waitForGo it allocates nothing until it reads the line "go" on stdin
-// (the harness first moves it into a cgroup). With cgroup, it also stops
-// when the cgroup it shares with the backend is all but full.
-import { readFileSync } from 'node:fs';
+// (the harness first moves it into a cgroup); the line may carry more
+// options as JSON after the word: go {"cgroup":{...}}. With cgroup, it also
+// stops when the cgroup it shares with the backend is all but full, and when
+// its stdin closes it first moves itself out of that cgroup, then exits: a
+// process that dies inside the group keeps the group busy for a moment and
+// the watchdog's rmdir would fail.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { readMemAvailableMB } from '../proc-info.ts';
 
@@ -44,8 +48,12 @@ interface HogOptions {
   floorMB: number;
   forMs: number;
   waitForGo?: boolean;
-  /** A memory cgroup the hog shares with the backend: it fills it up to CGROUP_MARGIN_MB below its limit, no further. */
-  cgroup?: { usageFile: string; limitMB: number };
+  /**
+   * A memory cgroup the hog shares with the backend: it fills it up to
+   * CGROUP_MARGIN_MB below its limit, no further; `leaveTo` is the
+   * cgroup.procs file it moves itself to before it exits on a closed stdin.
+   */
+  cgroup?: { usageFile: string; limitMB: number; leaveTo: string };
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as HogOptions;
@@ -64,26 +72,52 @@ let allocatedMB = 0;
 const emit = (message: object): void => {
   process.stdout.write(JSON.stringify(message) + '\n');
 };
-const available = (): number => {
-  const mb = readMemAvailableMB();
-  if (mb === undefined) {
-    // Without MemAvailable the floor cannot be kept: allocate nothing.
-    process.stderr.write('memory hog: cannot read MemAvailable from /proc/meminfo; stopping\n');
-    process.exit(3);
-  }
-  return mb;
-};
+/**
+ * MemAvailable in MB, or undefined when /proc/meminfo cannot be read just
+ * now: in a full memory cgroup even that read can fail for want of memory.
+ */
+const available = (): number | undefined => readMemAvailableMB();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** MemAvailable, trying for up to a second; undefined if it stays unreadable. */
+async function availableSoon(): Promise<number | undefined> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const mb = available();
+    if (mb !== undefined) return mb;
+    await sleep(50);
+  }
+  return undefined;
+}
 
 // The harness is gone (however it died): end at once, and the kernel takes the memory back.
 const input = createInterface({ input: process.stdin });
 let go: () => void = () => undefined;
 const goReceived = new Promise<void>((resolve) => (go = resolve));
 input.on('line', (line) => {
-  if (line.trim() === 'go') go();
+  const match = line.trim().match(/^go(?:\s+(\{.*\}))?$/);
+  if (!match) return;
+  // Only the cgroup is known this late; the bounds were fixed at the start.
+  if (match[1]) options.cgroup = (JSON.parse(match[1]) as Pick<HogOptions, 'cgroup'>).cgroup;
+  go();
 });
-input.on('close', () => process.exit(0));
-process.stdin.on('error', () => process.exit(0));
+/** Moves out of the shared cgroup, if in one, and exits. */
+const leave = (code = 0): never => {
+  if (options.cgroup) {
+    try {
+      writeFileSync(options.cgroup.leaveTo, String(process.pid));
+    } catch {
+      // Gone already, or not ours to leave: exit anyway.
+    }
+  }
+  process.exit(code);
+};
+input.on('close', () => leave());
+process.stdin.on('error', () => leave());
+// The harness is gone while we still report progress.
+process.stdout.on('error', () => leave());
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`memory hog: ${error.stack ?? error.message}\n`);
+  leave(1);
+});
 
 emit({ ready: true, pid: process.pid, availableMB: available() });
 if (options.waitForGo) await goReceived;
@@ -106,7 +140,8 @@ async function grow(): Promise<'limit' | 'floor' | 'cgroup' | 'deadline'> {
   while (true) {
     if (performance.now() >= deadline) return 'deadline';
     if (options.limitMB - allocatedMB <= 0) return 'limit';
-    const headroomMB = available() - floorMB;
+    // Without MemAvailable the floor cannot be kept: no further step.
+    const headroomMB = ((await availableSoon()) ?? 0) - floorMB;
     if (headroomMB < 1) return 'floor';
     const roomMB = cgroupRoomMB();
     if (roomMB < 1) return 'cgroup';
@@ -132,9 +167,8 @@ const stoppedBy = await grow();
 const final = { stoppedBy, allocatedMB: Math.round(allocatedMB), availableMB: available(), floorMB, limitMB: options.limitMB };
 emit(final);
 if (stoppedBy === 'floor') {
-  process.stderr.write(
-    `memory hog stopped early at the free-memory floor: ${final.availableMB} MB available, floor ${floorMB} MB, holding ${final.allocatedMB} of ${options.limitMB} MB\n`,
-  );
+  const seen = final.availableMB === undefined ? 'MemAvailable unreadable' : `${final.availableMB} MB available`;
+  process.stderr.write(`memory hog stopped early at the free-memory floor: ${seen}, floor ${floorMB} MB, holding ${final.allocatedMB} of ${options.limitMB} MB\n`);
 }
 if (stoppedBy === 'deadline') process.exit(0);
 
@@ -142,7 +176,8 @@ if (stoppedBy === 'deadline') process.exit(0);
 while (performance.now() < deadline) {
   await sleep(Math.min(HOLD_CHECK_MS, deadline - performance.now()));
   let released = 0;
-  while (chunks.length > 0 && available() < floorMB) {
+  // An unreadable MemAvailable (see available) is looked at again next time.
+  while (chunks.length > 0 && (available() ?? Number.POSITIVE_INFINITY) < floorMB) {
     released += chunks.pop()!.length / MB;
     (globalThis as { gc?: () => void }).gc?.();
   }

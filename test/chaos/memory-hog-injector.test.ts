@@ -63,9 +63,11 @@ describe('memory-hog: a noisy neighbour grows to its bound, never below the free
     console.log(`memory-hog: floor ${floorMB} MB (available was ${availableMB} MB): stopped by ${outcome.stoppedBy} at ${outcome.allocatedMB} MB with ${outcome.availableMB} MB available`);
 
     expect(outcome.stoppedBy).toBe('floor');
-    // About 300 MB; other processes on the machine move MemAvailable too, so a wide tolerance.
+    // About 300 MB on a quiet machine; on a shared one others take and give
+    // back memory meanwhile (749 MB has been seen), so only: it grew, and
+    // stopped well before its bound.
     expect(outcome.allocatedMB).toBeGreaterThan(100);
-    expect(outcome.allocatedMB).toBeLessThan(600);
+    expect(outcome.allocatedMB).toBeLessThan(1500);
     // It stopped at the floor, not below: one 16 MB step of slack for others' allocations meanwhile.
     expect(outcome.availableMB!).toBeGreaterThanOrEqual(floorMB - 16);
     // And at it, not well before it.
@@ -144,8 +146,8 @@ describe('memory-hog: a noisy neighbour grows to its bound, never below the free
     injector = memoryHogInjector({ kind: 'memory-hog', at: 0, for: 60_000, rateMBps: 256, limitMB: 32, floorMB: 2048, cgroupLimitMB: 256, onLimit: 'oom-kill' }, chaos.context(victim));
     await injector.inject();
     expect(membership()).not.toBe(original);
-    // Performed newest first if the harness dies: kill the hog, lift the limit, move back, remove the group.
-    expect(chaos.watchdog.guarded.map((action) => action.kind)).toEqual(['rmdir', 'move-procs', 'write-file', 'signal']);
+    // Performed newest first if the harness dies: lift the limit, move both back, remove the group, then kill the hog.
+    expect(chaos.watchdog.guarded.map((action) => action.kind)).toEqual(['signal', 'rmdir', 'move-procs', 'write-file']);
     await injector.undo();
     expect(membership()).toBe(original);
     expect(existsSync(injector.cgroup!.dir)).toBe(false);
