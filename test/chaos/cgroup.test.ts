@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { ChildCgroup, probeCgroup } from '../../chaos/cgroup.ts';
+import { AftershockError } from '../../scenarios/errors.ts';
 import { startTestChaos, type TestChaos } from './chaos-fixtures.ts';
 
 /** Builds a made-up /proc and cgroup tree: `mounts` are mountinfo lines with MNT for the tree's root. */
@@ -93,6 +94,76 @@ describe('probeCgroup finds where a process sits and where a child group can go'
       pid: 4242,
       looked: ['cgroup v1: no hierarchy with the memory controller is mounted', 'cgroup v2: no cgroup2 file system is mounted'],
     });
+  });
+});
+
+// cgroup v2's choices, on made-up trees (regular files take any write, so
+// only the "cannot enable" path needs a trick: a directory where the
+// subtree_control file should be).
+describe('ChildCgroup on cgroup v2 places its group where the controller can be had', () => {
+  let chaos: TestChaos;
+  beforeAll(async () => {
+    chaos = await startTestChaos('cgroup-v2');
+  });
+  afterAll(async () => {
+    await chaos.close();
+  });
+  const v2Tree = (subtreeWritable: boolean, parentInReach: boolean): { procDir: string; root: string } => {
+    const host = fakeHost({
+      membership: parentInReach ? '0::/app.slice/harness.scope\n' : '0::/\n',
+      mounts: ['41 31 0:38 / MNT/cg rw - cgroup2 cgroup2 rw'],
+      files: parentInReach
+        ? { 'cg/app.slice/harness.scope/cgroup.controllers': 'memory\n', 'cg/app.slice/cgroup.subtree_control': 'memory\n' }
+        : { 'cg/cgroup.controllers': 'memory\n' },
+    });
+    const group = parentInReach ? join(host.root, 'cg/app.slice/harness.scope') : join(host.root, 'cg');
+    if (subtreeWritable) writeFileSync(join(group, 'cgroup.subtree_control'), '\n');
+    else mkdirSync(join(group, 'cgroup.subtree_control'));
+    return host;
+  };
+
+  test('enables the controller for children of the process’s group, and disables it again on remove', async () => {
+    const { procDir, root } = v2Tree(true, true);
+    const probe = probeCgroup('memory', 4242, { procDir });
+    if (!probe.usable) throw new Error('expected a usable place');
+    const group = await ChildCgroup.create(probe.place, chaos.watchdog, { kind: 'test', pid: 4242 });
+    const subtree = join(root, 'cg/app.slice/harness.scope/cgroup.subtree_control');
+    expect(group.dir.startsWith(join(root, 'cg/app.slice/harness.scope/aftershock-'))).toBe(true);
+    expect(readFileSync(subtree, 'utf8')).toBe('+memory');
+    expect(chaos.watchdog.guarded).toEqual([
+      { kind: 'write-file', path: subtree, content: '-memory' },
+      { kind: 'rmdir', path: group.dir },
+    ]);
+    await group.remove();
+    expect(readFileSync(subtree, 'utf8')).toBe('-memory');
+    expect(existsSync(group.dir)).toBe(false);
+    expect(chaos.watchdog.guarded).toEqual([]);
+  });
+
+  test('goes beside the process’s group when that cannot enable it (it holds processes)', async () => {
+    const { procDir, root } = v2Tree(false, true);
+    const probe = probeCgroup('memory', 4242, { procDir });
+    if (!probe.usable) throw new Error('expected a usable place');
+    const group = await ChildCgroup.create(probe.place, chaos.watchdog, { kind: 'test', pid: 4242 });
+    expect(group.dir.startsWith(join(root, 'cg/app.slice/aftershock-'))).toBe(true);
+    expect(group.originalDir).toBe(join(root, 'cg/app.slice/harness.scope'));
+    expect(chaos.watchdog.guarded).toEqual([{ kind: 'rmdir', path: group.dir }]);
+    await group.remove();
+    expect(chaos.watchdog.guarded).toEqual([]);
+  });
+
+  test('refuses with what it tried when the group cannot enable it and its parent is out of reach', async () => {
+    const { procDir, root } = v2Tree(false, false);
+    const probe = probeCgroup('memory', 4242, { procDir });
+    if (!probe.usable) throw new Error('expected a usable place');
+    const error = await ChildCgroup.create(probe.place, chaos.watchdog, { kind: 'memory-hog', pid: 4242 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AftershockError);
+    expect((error as AftershockError).code).toBe('chaos-unsupported');
+    expect((error as AftershockError).details).toEqual([
+      expect.stringMatching(new RegExp(`^cgroup v2: could not enable memory in ${join(root, 'cg/cgroup.subtree_control')}: EISDIR`)),
+      `cgroup v2: the parent of ${join(root, 'cg')} is not in reach (above the mount or namespace root, or not writable)`,
+    ]);
+    expect(chaos.watchdog.guarded).toEqual([]);
   });
 });
 
