@@ -4,7 +4,8 @@ import { realClock, type Clock } from './clock.ts';
 import type { FailureCause, FleetEventListener, LossCause } from './fleet-events.ts';
 import type { ProtocolAdapter } from './protocol-adapter.ts';
 import { referenceAdapter } from './reference-adapter.ts';
-import { streamRng, type ReconnectPolicy, type Rng } from './policy/index.ts';
+import { deviceBootAfterMs, deviceBootKey, devicePolicyKey } from './device-streams.ts';
+import { subjectRng, type ReconnectPolicy, type Rng } from './policy/index.ts';
 import { TimerQueue } from './timer-queue.ts';
 
 /** Device states. A device is in exactly one at any time. */
@@ -24,15 +25,8 @@ export function deviceIdOf(index: number): string {
   return `d-${String(index + 1).padStart(6, '0')}`;
 }
 
-/** The random stream a device draws its policy waits from. */
-export function devicePolicyRng(seed: string | number, index: number): Rng {
-  return streamRng(seed, `policy/${deviceIdOf(index)}`);
-}
-
-/** The random stream a device draws its boot time from. */
-export function deviceBootRng(seed: string | number, index: number): Rng {
-  return streamRng(seed, `boot/${deviceIdOf(index)}`);
-}
+// The streams live beside the policy so that the planner draws the same ones.
+export { deviceBootRng, devicePolicyRng } from './device-streams.ts';
 
 export interface FleetOptions {
   /** Number of devices in this fleet (or shard). */
@@ -114,12 +108,13 @@ export class Fleet {
     this.handshakeTimeoutRealMs = options.handshakeTimeoutMs / scale;
     this.heartbeatTimeoutRealMs = options.heartbeatTimeoutMs / scale;
     this.timers = new TimerQueue(clock, options.devices, (i) => this.onDeadline(this.devices[i]));
+    const policyKey = devicePolicyKey(options.seed);
     for (let i = 0; i < options.devices; i++) {
       const index = this.options.firstDevice + i;
       this.devices.push({
         index,
         id: deviceIdOf(index),
-        rng: devicePolicyRng(options.seed, index),
+        rng: subjectRng(policyKey, index),
         state: DeviceState.idle,
         attempt: 0,
         previousDelayMs: 0,
@@ -161,9 +156,10 @@ export class Fleet {
   start(): void {
     const { clock, seed, rampUpMs, timeScale } = this.options;
     const now = clock.now();
+    const bootKey = deviceBootKey(seed);
     for (let i = 0; i < this.devices.length; i++) {
       const device = this.devices[i];
-      const bootAfterMs = deviceBootRng(seed, device.index)() * rampUpMs;
+      const bootAfterMs = deviceBootAfterMs(bootKey, device.index, rampUpMs);
       this.setState(device, DeviceState.waiting);
       this.timers.schedule(i, now + bootAfterMs / timeScale);
     }

@@ -1,22 +1,59 @@
+import { constantPolicy, constantPolicyDefaults, type ConstantPolicyParams } from './constant-policy.ts';
+import { decorrelatedJitterPolicy, decorrelatedJitterPolicyDefaults, type DecorrelatedJitterPolicyParams } from './decorrelated-jitter-policy.ts';
+import { equalJitterPolicy, equalJitterPolicyDefaults, type EqualJitterPolicyParams } from './equal-jitter-policy.ts';
+import { fullJitterPolicy, fullJitterPolicyDefaults, type FullJitterPolicyParams } from './full-jitter-policy.ts';
+import { nonePolicy, nonePolicyDefaults, type NonePolicyParams } from './none-policy.ts';
 import type { ReconnectPolicy } from './reconnect-policy.ts';
-import { seedPolicy, type SeedPolicyParams } from './seed-policy.ts';
+import { seedPolicy, seedPolicyDefaults, type SeedPolicyParams } from './seed-policy.ts';
 
 export type { ReconnectPolicy } from './reconnect-policy.ts';
 export type { Rng } from './rng.ts';
-export { streamRng } from './rng.ts';
+export { drawAt, streamKey, streamRng, subjectRng } from './rng.ts';
 export { seedPolicyDefaults, type SeedPolicyParams } from './seed-policy.ts';
+export { nonePolicyDefaults, type NonePolicyParams } from './none-policy.ts';
+export { fullJitterPolicyDefaults, type FullJitterPolicyParams } from './full-jitter-policy.ts';
+export { equalJitterPolicyDefaults, type EqualJitterPolicyParams } from './equal-jitter-policy.ts';
+export { decorrelatedJitterPolicyDefaults, type DecorrelatedJitterPolicyParams } from './decorrelated-jitter-policy.ts';
+export { constantPolicyDefaults, type ConstantPolicyParams } from './constant-policy.ts';
 
 /** Every policy's parameters, discriminated by `kind`. */
-export type PolicyParams = SeedPolicyParams;
+export type PolicyParams =
+  | SeedPolicyParams
+  | NonePolicyParams
+  | FullJitterPolicyParams
+  | EqualJitterPolicyParams
+  | DecorrelatedJitterPolicyParams
+  | ConstantPolicyParams;
 
-type Factories = { [K in PolicyParams['kind']]: (params: Extract<PolicyParams, { kind: K }>) => ReconnectPolicy };
+export type PolicyKind = PolicyParams['kind'];
+
+type Factories = { [K in PolicyKind]: (params: Extract<PolicyParams, { kind: K }>) => ReconnectPolicy };
 
 /** The policy registry: one entry per kind. */
 export const policies: Factories = {
   seed: seedPolicy,
+  none: nonePolicy,
+  full: fullJitterPolicy,
+  equal: equalJitterPolicy,
+  decorrelated: decorrelatedJitterPolicy,
+  constant: constantPolicy,
 } as const;
 
-export const policyKinds = Object.keys(policies) as PolicyParams['kind'][];
+/** Each kind's default parameters (what `{ kind }` alone means in a scenario). */
+export const policyDefaults: { [K in PolicyKind]: Extract<PolicyParams, { kind: K }> } = {
+  seed: seedPolicyDefaults,
+  none: nonePolicyDefaults,
+  full: fullJitterPolicyDefaults,
+  equal: equalJitterPolicyDefaults,
+  decorrelated: decorrelatedJitterPolicyDefaults,
+  constant: constantPolicyDefaults,
+};
+
+export const policyKinds = Object.keys(policies) as PolicyKind[];
+
+export function isPolicyKind(kind: string): kind is PolicyKind {
+  return Object.hasOwn(policies, kind);
+}
 
 export function createPolicy(params: PolicyParams): ReconnectPolicy {
   const factory = policies[params.kind] as (p: PolicyParams) => ReconnectPolicy;
