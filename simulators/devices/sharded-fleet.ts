@@ -97,6 +97,11 @@ export class ShardedFleet {
     return this.shards.length;
   }
 
+  /** PIDs of the shard processes (for memory measurements). */
+  get pids(): number[] {
+    return this.shards.map((shard) => shard.child.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
   /** Devices per state, summed over the shards' latest reports. */
   counts(): Record<(typeof deviceStateNames)[number], number> {
     const result = {} as Record<(typeof deviceStateNames)[number], number>;
