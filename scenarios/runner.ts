@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInjector, type Injector, type InjectorContext } from '../chaos/index.ts';
 import { assertChaosAllowed } from '../chaos/safety.ts';
+import { assertChaosPossible } from '../chaos/chaos-preflight.ts';
 import { ChaosWatchdog } from '../chaos/watchdog/chaos-watchdog.ts';
 import { startProxyFor, type StartedTargetProxy } from '../chaos/toxiproxy/proxy-for-target.ts';
 import { NdjsonRecorder } from '../reports/ndjson-recorder.ts';
@@ -77,6 +78,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   // Before anything starts: does the fleet fit this machine?
   const checks = preflight(scenario, readMachineLimits(), { loopbackTarget: scenario.target.kind === 'reference' });
   assertPreflight(checks, devices);
+  assertChaosPossible(scenario);
   prepareRunDir(runDir);
   const plan = planRun(scenario);
   plan.lines.push('preflight:', ...checks.lines.map((line) => `  ${line}`));
