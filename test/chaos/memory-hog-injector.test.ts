@@ -56,7 +56,8 @@ describe('memory-hog: a noisy neighbour grows to its bound, never below the free
     const availableMB = readMemAvailableMB()!;
     const floorMB = availableMB - 300;
     expect(floorMB, 'this test needs 2348 MB available').toBeGreaterThanOrEqual(2048);
-    injector = memoryHogInjector({ kind: 'memory-hog', at: 0, for: 60_000, rateMBps: 1024, limitMB: 2048, floorMB, onLimit: 'oom-kill' }, chaos.context(undefined));
+    // Fast, so that others on the machine have little time to move MemAvailable meanwhile.
+    injector = memoryHogInjector({ kind: 'memory-hog', at: 0, for: 60_000, rateMBps: 2048, limitMB: 1024, floorMB, onLimit: 'oom-kill' }, chaos.context(undefined));
     await injector.inject();
     expect(await waitFor(() => injector!.outcome.stoppedBy !== undefined, 10_000)).toBe(true);
     const { outcome } = injector;
@@ -64,15 +65,15 @@ describe('memory-hog: a noisy neighbour grows to its bound, never below the free
 
     expect(outcome.stoppedBy).toBe('floor');
     // About 300 MB on a quiet machine; on a shared one others take and give
-    // back memory meanwhile (749 MB has been seen), so only: it grew, and
-    // stopped well before its bound.
+    // back memory meanwhile (up to 1.2 GB more has been seen over a slower
+    // growth), so only: it grew, and stopped before its bound.
     expect(outcome.allocatedMB).toBeGreaterThan(100);
-    expect(outcome.allocatedMB).toBeLessThan(1500);
+    expect(outcome.allocatedMB).toBeLessThan(1024);
     // It stopped at the floor, not below: one 16 MB step of slack for others' allocations meanwhile.
     expect(outcome.availableMB!).toBeGreaterThanOrEqual(floorMB - 16);
     // And at it, not well before it.
     expect(outcome.availableMB!).toBeLessThanOrEqual(floorMB + 64);
-    expect(injector.describe()).toContain(`; stopped early at the free-memory floor: ${outcome.availableMB} MB available (floor ${floorMB} MB), holding ${outcome.allocatedMB} of 2048 MB`);
+    expect(injector.describe()).toContain(`; stopped early at the free-memory floor: ${outcome.availableMB} MB available (floor ${floorMB} MB), holding ${outcome.allocatedMB} of 1024 MB`);
     expect(chaos.notes[0]).toMatch(/^memory hog stopped early at the free-memory floor/);
 
     const hog = injector.hog!;
