@@ -144,7 +144,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 
   try {
     enter('starting-target');
-    started = await createTarget(scenario.target).start({ runDir, timeScale: scale });
+    started = await createTarget(scenario.target).start({ runDir, timeScale: scale, expectedConnections: scenario.fleet.devices });
     await started.process?.guardWith(watchdog);
     if (started.admin) sampler = sampleBackend(`${started.endpoints.httpBaseUrl}/metrics`, scenarioNow, emit);
     if (scenario.chaos.length > 0) assertChaosAllowed(started.endpoints, scenario.remoteTargets, options.allowRemote ?? false);

@@ -56,6 +56,10 @@ export function referenceTarget(config: ReferenceTargetConfig): Target {
           '--db', join(context.runDir, 'backend.db'),
           '--heartbeat-interval-ms', String(heartbeatRealMs),
           '--exit-with-stdin',
+          // One process holds at most ~20k sockets here: past 16k devices the
+          // backend becomes a supervisor plus workers sharing the port, all in
+          // one process group, so process chaos still hits the whole backend.
+          ...(context.expectedConnections === undefined ? [] : ['--workers', 'auto', '--expected-connections', String(context.expectedConnections)]),
         ],
         logPath: join(context.runDir, 'backend.log'),
         readyTimeoutMs: 15_000,

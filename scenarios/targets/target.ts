@@ -12,6 +12,8 @@ export interface TargetEndpoints {
 export interface TargetContext {
   runDir: string;
   timeScale: number;
+  /** Devices the fleet will connect at most; a target may size itself for them (the reference backend starts enough workers). */
+  expectedConnections?: number;
 }
 
 /**
