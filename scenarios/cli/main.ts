@@ -2,6 +2,7 @@ import { AftershockError, exitCodes } from '../errors.ts';
 import { compareCommand } from './compare-command.ts';
 import { gateCommand } from './gate-command.ts';
 import { listCommand } from './list-command.ts';
+import { planCommand } from './plan-command.ts';
 import { reportCommand } from './report-command.ts';
 import { runCommand, runUsage } from './run-command.ts';
 import { toxiproxyCommand } from './toxiproxy-command.ts';
@@ -12,6 +13,7 @@ usage: aftershock <command> [options]
 
 commands:
   run [SCENARIO]   play a scenario against a target and write a run folder
+  plan [SCENARIO]  model an outage for millions of devices and compare policies
   report RUN_DIR   rebuild a run's reports from its events (also a crashed run)
   gate --baseline BASELINE RUN_DIR [--tolerance 10%]
                    exit 1 when recovery got worse than the baseline's
@@ -25,6 +27,7 @@ ${runUsage}`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
+  plan: planCommand,
   report: reportCommand,
   gate: gateCommand,
   compare: compareCommand,

@@ -1,0 +1,269 @@
+import { parseArgs } from 'node:util';
+import { isPolicyKind, policyDefaults, policyKinds, type PolicyParams } from '../../simulators/devices/policy/index.ts';
+import { overloadBehaviours, parseRate, type CapacityParams, type OverloadBehaviour } from '../../simulators/model/capacity-model.ts';
+import { faultKinds, isFaultKind, type FaultKind } from '../../simulators/model/fault-model.ts';
+import { findCapacity, parseRecoveryTarget, type FindCapacityResult, type RecoveryTarget } from '../../simulators/model/find-capacity.ts';
+import { faultOfChaosEvent, type ChaosEventLike } from '../../simulators/model/scenario-fault.ts';
+import { runStormModel, type ModelTimeouts, type StormModelInput, type StormModelResult } from '../../simulators/model/storm-model.ts';
+import { formatDuration, parseDuration } from '../duration.ts';
+import { AftershockError, exitCodes } from '../errors.ts';
+import { loadScenarioInput } from '../load-scenario.ts';
+import { validateScenario } from '../validate-scenario.ts';
+import { formatCapacityTable, formatPlanHeader, formatPlanTable } from './plan-table.ts';
+
+export const planUsage = `usage: aftershock plan [SCENARIO] [options]
+
+Models a fleet through one outage, in seconds, for any number of devices, and
+compares reconnect policies side by side. Times are scenario time; recovery
+is measured from the moment the backend is back.
+
+  SCENARIO              take devices, seed, policy, timeouts and the fault
+                        from a scenario (built-in name or file); flags win
+  --devices N           devices (default 100000; up to ${(25_000_000).toLocaleString('en')})
+  --fault KIND          how devices notice: ${faultKinds.join(' | ')} (default hard-kill)
+  --outage D            how long the backend is unreachable, e.g. 24m (default 24m)
+  --policy K[,K...]     policies to compare, each with its defaults
+                        (${policyKinds.join(', ')}; default: all, or the scenario's)
+  --accept-rate R       handshakes the backend accepts per second, e.g. 2000/s
+                        (default unlimited)
+  --max-in-flight N     handshakes in progress at once (default unlimited)
+  --service-time D      how long an accepted handshake takes (default 50ms)
+  --overload B          what an overloaded backend does: ${overloadBehaviours.join(' | ')}
+                        (default refuse)
+  --connect-timeout D   --handshake-timeout D   --heartbeat-timeout D
+  --heartbeat-interval D  the devices' timeouts and the ping period
+                        (defaults: the scenario's, else 10s, 10s, 75s, 30s)
+  --seed X              seed of every device's random stream (default aftershock)
+  --horizon D           stop modelling this long after the restore (default 2h);
+                        devices not back by then count as never back
+  --find-capacity       search the smallest accept rate that meets --target
+  --target P%@D         recovery target, e.g. 99%@5m (default 99%@5m)
+  --json                print JSON (with per-second series) instead of a table
+
+Exit codes: 0 done (with --find-capacity: every policy can meet the target),
+1 some policy cannot meet it at any accept rate, 2 bad input.`;
+
+const maxDevices = 25_000_000;
+
+function badFlag(flag: string, expected: string, seen: string): AftershockError {
+  return new AftershockError('bad-flag', `${flag} must be ${expected}, got "${seen}"; see \`aftershock plan --help\``);
+}
+
+function durationFlag(flag: string, text: string | undefined, options: { positive: boolean }): number | undefined {
+  if (text === undefined) return undefined;
+  const value = parseDuration(text);
+  if (value === undefined || (options.positive && value <= 0)) {
+    throw badFlag(flag, `a duration${options.positive ? ' longer than 0' : ''} such as "90s", "6m" or "500ms"`, text);
+  }
+  return value;
+}
+
+function wholeFlag(flag: string, text: string | undefined, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text.replace(/_/g, ''));
+  if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw badFlag(flag, `a whole number from 1 to ${max.toLocaleString('en')}`, text);
+  }
+  return value;
+}
+
+/** What `aftershock plan` will model, before anything runs. */
+export interface PlanRequest {
+  base: Omit<StormModelInput, 'policy'>;
+  policies: PolicyParams[];
+  /** Where the inputs came from, for the header. */
+  source: string;
+  findCapacity?: RecoveryTarget;
+}
+
+/** Turns the command line (and the scenario it names) into a plan request; every error is bad input. */
+export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequest; json: boolean } | 'help'> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      devices: { type: 'string' },
+      fault: { type: 'string' },
+      outage: { type: 'string' },
+      policy: { type: 'string' },
+      'accept-rate': { type: 'string' },
+      'max-in-flight': { type: 'string' },
+      'service-time': { type: 'string' },
+      overload: { type: 'string' },
+      'connect-timeout': { type: 'string' },
+      'handshake-timeout': { type: 'string' },
+      'heartbeat-timeout': { type: 'string' },
+      'heartbeat-interval': { type: 'string' },
+      seed: { type: 'string' },
+      horizon: { type: 'string' },
+      'find-capacity': { type: 'boolean', default: false },
+      target: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  if (positionals.length > 1) {
+    throw new AftershockError('bad-usage', `plan takes at most one scenario, got ${positionals.length} (${positionals.join(' ')}); see \`aftershock plan --help\``);
+  }
+
+  // Defaults, then the scenario's values, then the flags.
+  let devices = 100_000;
+  let seed: string | number = 'aftershock';
+  let scenarioPolicy: PolicyParams | undefined;
+  const timeouts: ModelTimeouts = { connectMs: 10_000, handshakeMs: 10_000, heartbeatMs: 75_000, heartbeatIntervalMs: 30_000 };
+  let faultKind: FaultKind = 'hard-kill';
+  let outageMs = 24 * 60_000;
+  let source = 'flags';
+  if (positionals[0] !== undefined) {
+    const { input, source: where } = await loadScenarioInput(positionals[0]);
+    const scenario = validateScenario(input, where);
+    source = `scenario ${scenario.name}`;
+    devices = scenario.fleet.devices;
+    seed = scenario.seed;
+    scenarioPolicy = scenario.policy;
+    timeouts.connectMs = scenario.fleet.connectTimeout;
+    timeouts.handshakeMs = scenario.fleet.handshakeTimeout;
+    timeouts.heartbeatMs = scenario.fleet.heartbeatTimeout;
+    timeouts.heartbeatIntervalMs = (scenario.target as { heartbeatInterval?: number }).heartbeatInterval ?? timeouts.heartbeatIntervalMs;
+    const first = (scenario.chaos as unknown as ChaosEventLike[])[0];
+    if (first) {
+      const of = faultOfChaosEvent(first);
+      if ('kind' in of) {
+        faultKind = of.kind;
+        outageMs = first.for;
+      } else if (values.fault === undefined || values.outage === undefined) {
+        throw new AftershockError('unmodelled-chaos', `scenario ${scenario.name}: ${of.reason}`);
+      }
+    } else if (values.fault === undefined || values.outage === undefined) {
+      throw new AftershockError('no-fault', `scenario ${scenario.name} has no chaos event to model; give --fault and --outage`);
+    }
+  }
+
+  devices = wholeFlag('--devices', values.devices, maxDevices) ?? devices;
+  if (values.seed !== undefined) seed = values.seed;
+  if (values.fault !== undefined) {
+    if (!isFaultKind(values.fault)) throw badFlag('--fault', `one of ${faultKinds.join(', ')}`, values.fault);
+    faultKind = values.fault;
+  }
+  outageMs = durationFlag('--outage', values.outage, { positive: false }) ?? outageMs;
+  timeouts.connectMs = durationFlag('--connect-timeout', values['connect-timeout'], { positive: true }) ?? timeouts.connectMs;
+  timeouts.handshakeMs = durationFlag('--handshake-timeout', values['handshake-timeout'], { positive: true }) ?? timeouts.handshakeMs;
+  timeouts.heartbeatMs = durationFlag('--heartbeat-timeout', values['heartbeat-timeout'], { positive: true }) ?? timeouts.heartbeatMs;
+  timeouts.heartbeatIntervalMs = durationFlag('--heartbeat-interval', values['heartbeat-interval'], { positive: true }) ?? timeouts.heartbeatIntervalMs;
+
+  let policies: PolicyParams[];
+  if (values.policy !== undefined) {
+    const kinds = values.policy.split(',').map((k) => k.trim());
+    const unknown = kinds.filter((k) => !isPolicyKind(k));
+    if (unknown.length > 0 || kinds.length === 0) {
+      throw new AftershockError('unknown-policy', `unknown policy kind${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} in --policy; valid kinds: ${policyKinds.join(', ')}`);
+    }
+    // The scenario's own parameters for its kind, the defaults for the others.
+    policies = [...new Set(kinds)].map((k) => (scenarioPolicy?.kind === k ? scenarioPolicy : policyDefaults[k as PolicyParams['kind']]));
+  } else {
+    policies = scenarioPolicy ? [scenarioPolicy] : policyKinds.map((k) => policyDefaults[k]);
+  }
+
+  let acceptPerSecond = Infinity;
+  if (values['accept-rate'] !== undefined) {
+    const rate = parseRate(values['accept-rate']);
+    if (rate === undefined) throw badFlag('--accept-rate', 'handshakes per second above 0, such as "2000/s", "120/m" or "unlimited"', values['accept-rate']);
+    acceptPerSecond = rate;
+  }
+  const overload = values.overload ?? 'refuse';
+  if (!(overloadBehaviours as readonly string[]).includes(overload)) throw badFlag('--overload', `one of ${overloadBehaviours.join(', ')}`, overload);
+  const capacity: CapacityParams = {
+    acceptPerSecond,
+    maxInFlight: wholeFlag('--max-in-flight', values['max-in-flight'], Number.MAX_SAFE_INTEGER) ?? Infinity,
+    serviceTimeMs: durationFlag('--service-time', values['service-time'], { positive: false }) ?? 50,
+    overload: overload as OverloadBehaviour,
+  };
+
+  if (capacity.serviceTimeMs >= timeouts.handshakeMs) {
+    throw new AftershockError(
+      'bad-flag',
+      `--service-time must be shorter than the handshake timeout (${formatDuration(timeouts.handshakeMs)}), got ${formatDuration(capacity.serviceTimeMs)}: no handshake could ever finish; shorten it or raise --handshake-timeout`,
+    );
+  }
+
+  let target: RecoveryTarget | undefined;
+  if (values['find-capacity']) {
+    target = parseRecoveryTarget(values.target ?? '99%@5m', parseDuration);
+    if (!target) throw badFlag('--target', 'a share of devices and a time, such as "99%@5m" (percent above 0 and at most 100)', values.target ?? '');
+    if (values['accept-rate'] !== undefined) {
+      throw new AftershockError('bad-usage', '--find-capacity searches the accept rate itself; drop --accept-rate (or drop --find-capacity to model that rate)');
+    }
+  } else if (values.target !== undefined) {
+    throw new AftershockError('bad-usage', '--target only applies with --find-capacity; add --find-capacity or drop --target');
+  }
+
+  // Un-jittered policies against a limited backend retry in lockstep for
+  // hours, every retry an event: the horizon bounds the work.
+  const horizonMs = durationFlag('--horizon', values.horizon, { positive: true }) ?? 2 * 3600_000;
+
+  return {
+    json: values.json,
+    request: {
+      base: { devices, seed, timeouts, fault: { kind: faultKind, atMs: 0, outageMs }, capacity, untilMs: outageMs + horizonMs },
+      policies,
+      source,
+      ...(target ? { findCapacity: target } : {}),
+    },
+  };
+}
+
+export interface PlannedPolicy {
+  policy: PolicyParams;
+  /** Wall-clock ms the model took. */
+  modelMs: number;
+  result: StormModelResult;
+  capacity?: FindCapacityResult;
+}
+
+/** Runs the model once per policy (and the capacity search, if asked). */
+export function runPlan(request: PlanRequest): PlannedPolicy[] {
+  return request.policies.map((policy) => {
+    const started = performance.now();
+    const input: StormModelInput = { ...request.base, policy };
+    const capacity = request.findCapacity ? findCapacity(input, request.findCapacity) : undefined;
+    // With a capacity found, show the storm at that rate.
+    const rate = capacity?.acceptPerSecond;
+    const result = runStormModel(rate ? { ...input, capacity: { ...input.capacity, acceptPerSecond: rate } } : input);
+    return { policy, modelMs: performance.now() - started, result, ...(capacity ? { capacity } : {}) };
+  });
+}
+
+export async function planCommand(argv: string[]): Promise<number> {
+  const parsed = await planRequestOf(argv);
+  if (parsed === 'help') {
+    console.log(planUsage);
+    return exitCodes.passed;
+  }
+  const { request, json } = parsed;
+  const planned = runPlan(request);
+  const unmet = planned.filter((p) => p.capacity && p.capacity.acceptPerSecond === null).length;
+  if (json) {
+    const jsonSafe = (value: number): number | string => (Number.isFinite(value) ? value : 'unlimited');
+    console.log(
+      JSON.stringify(
+        {
+          schemaVersion: 1,
+          source: request.source,
+          input: {
+            ...request.base,
+            capacity: { ...request.base.capacity, acceptPerSecond: jsonSafe(request.base.capacity.acceptPerSecond), maxInFlight: jsonSafe(request.base.capacity.maxInFlight) },
+          },
+          ...(request.findCapacity ? { target: request.findCapacity } : {}),
+          policies: planned.map((p) => ({ policy: p.policy, modelMs: Math.round(p.modelMs), ...(p.capacity ? { capacity: p.capacity } : {}), result: p.result })),
+        },
+        (key, value) => (value === Infinity ? 'unlimited' : value),
+      ),
+    );
+  } else {
+    console.log(formatPlanHeader(request));
+    if (request.findCapacity) console.log(formatCapacityTable(planned, request.findCapacity));
+    console.log(formatPlanTable(planned));
+  }
+  return unmet > 0 ? exitCodes.thresholdFailed : exitCodes.passed;
+}

@@ -1,0 +1,531 @@
+import type { SeriesPoint } from '../../reports/run-collector.ts';
+import { deviceBootAfterMs, deviceBootKey, devicePolicyKey } from '../devices/device-streams.ts';
+import { createPolicy, drawAt, streamKey, type PolicyParams, type Rng } from '../devices/policy/index.ts';
+import { Admission, type CapacityParams } from './capacity-model.ts';
+import { faults, type FaultParams } from './fault-model.ts';
+import { failureCode, ModelSeries, modelFailureCauses, modelLossCauses, type ModelFailureCause, type ModelLossCause } from './model-series.ts';
+import { pickPercentile, pickRecovery, type ModelRecovery } from './recovery-percentiles.ts';
+
+/** The devices' timeouts, scenario ms (as in the scenario's `fleet`). */
+export interface ModelTimeouts {
+  connectMs: number;
+  handshakeMs: number;
+  heartbeatMs: number;
+  /** How often the backend pings each device; devices' ping phases are spread evenly over it. */
+  heartbeatIntervalMs: number;
+  /** How often a device checks its heartbeat deadline (default heartbeatMs / 8, as the fleet does). */
+  heartbeatCheckEveryMs?: number;
+}
+
+/**
+ * One model run: a fleet of `devices` through (at most) one outage.
+ * Contract: pure and deterministic. The same input gives the same numbers;
+ * device i draws its waits from the same stream (seed, i) as device i of a
+ * simulated fleet, whatever the number of devices after it.
+ */
+export interface StormModelInput {
+  devices: number;
+  seed: string | number;
+  policy: PolicyParams;
+  timeouts: ModelTimeouts;
+  /** The outage; null models the boot alone. */
+  fault: FaultParams | null;
+  capacity: CapacityParams;
+  /**
+   * How the fleet starts: booting at uniform times over `rampUpMs` from
+   * `startAtMs`, each device's time drawn from its boot stream as the fleet
+   * does. Absent: every device is online at time 0.
+   */
+  boot?: { startAtMs: number; rampUpMs: number };
+  /** Stop at this scenario time even if devices are still out (default: 24 h after the restore or the boot). */
+  untilMs?: number;
+  /** Return each device's time back after the restore (for tests; costs 8 bytes per device). */
+  keepDeviceTimes?: boolean;
+  /** Percentiles (0-100] to report in `recoveryAt` besides the standard ones. */
+  extraPercentiles?: readonly number[];
+}
+
+export interface StormModelResult {
+  devices: number;
+  seed: string | number;
+  policy: PolicyParams;
+  /** Scenario ms of the fault and of the restore; null without a fault. */
+  faultAtMs: number | null;
+  restoredAtMs: number | null;
+  /** Time from the restore until p% of all devices were back online. */
+  recovery: ModelRecovery;
+  /** The `extraPercentiles`, in order: ms from the restore until p% were back, null: not reached. */
+  recoveryAt: { p: number; ms: number | null }[];
+  attempts: { total: number; peakPerSecond: number; peakAtMs: number | null };
+  successes: number;
+  /** Most handshakes the backend held at once. */
+  peakInFlight: number;
+  failures: { total: number; byCause: Partial<Record<ModelFailureCause, number>> };
+  lost: { total: number; byCause: Partial<Record<ModelLossCause, number>> };
+  onlineAtEnd: number;
+  /** Devices not online when the model stopped. */
+  neverReturned: number;
+  /** Scenario ms at which the model stopped (everyone settled, or `untilMs`). */
+  endMs: number;
+  /** Device events processed (attempts, handshakes, failures, losses). */
+  events: number;
+  series: SeriesPoint[];
+  /** With `keepDeviceTimes`: ms from the restore until device i was back (0: never lost it), NaN: never. */
+  deviceBackMs?: Float64Array;
+}
+
+/**
+ * The event loop's tick, ms. Events are kept in exact time but bucketed by
+ * tick (a calendar queue); within one tick they are handled in no
+ * particular order, which only affects which of several simultaneous
+ * attempts gets a token, never how many do.
+ */
+export const modelTickMs = 10;
+
+const defaultHorizonMs = 24 * 3600_000;
+
+// Device states. Every state but ONLINE and IN_HERD has exactly one event scheduled, at nextAt.
+const ONLINE = 0;
+/** Waiting for the next attempt (attempt 0: the boot). */
+const WAITING = 1;
+/** Admitted by the backend; online at nextAt. */
+const HANDSHAKE = 2;
+/** The attempt fails at nextAt, with the cause in `cause`. */
+const FAILING = 3;
+/** Online, but the connection is dead; the heartbeat timeout fires at nextAt. */
+const NOTICE = 4;
+/** An attempt made during a freeze or network cut, picked up by the backend at the restore. */
+const STALLED = 5;
+/** One of the herd (see below); its state is the herd's. */
+const IN_HERD = 6;
+
+const REFUSED = failureCode.refused;
+const RESET = failureCode.reset;
+const HANDSHAKE_TIMEOUT = failureCode['handshake-timeout'];
+const REJECTED_503 = failureCode['rejected-503'];
+const LOST_CLOSE = modelLossCauses.indexOf('close');
+const LOST_HEARTBEAT = modelLossCauses.indexOf('heartbeat-timeout');
+
+/**
+ * Runs the discrete-event model of a fleet through an outage. No object per
+ * device: state lives in typed arrays (about 40 bytes a device) and events
+ * in a calendar queue of `modelTickMs` buckets threaded through one Int32Array,
+ * so ten million devices fit in well under 2 GiB.
+ *
+ * The herd: a hard kill drops every online device at the same instant in
+ * the same state. While the policy draws nothing (no jitter), they stay in
+ * lockstep, so they are kept as one queue entry with a member count instead
+ * of a million identical events per retry; the backend takes as many of them
+ * as it can at each retry, and they leave the herd one by one. The first
+ * wait that draws from the devices' streams breaks the herd up into devices.
+ */
+export function runStormModel(input: StormModelInput): StormModelResult {
+  const n = input.devices;
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`devices must be a whole number >= 0, got ${n}`);
+  const w = modelTickMs;
+  const { timeouts, capacity, fault } = input;
+  const policy = createPolicy(input.policy);
+  const behaviour = fault ? faults[fault.kind] : null;
+  const faultAt = fault ? fault.atMs : Infinity;
+  const restoreAt = fault ? fault.atMs + fault.outageMs : Infinity;
+  const outageTimeoutMs = behaviour?.attemptTimeout === 'connect' ? timeouts.connectMs : behaviour?.attemptTimeout === 'handshake' ? timeouts.handshakeMs : 0;
+  const attemptCode = behaviour ? failureCode[behaviour.attemptCause] : REFUSED;
+  const inFlightCode = behaviour ? failureCode[behaviour.inFlightCause] : RESET;
+  const heartbeatCheckMs = timeouts.heartbeatCheckEveryMs ?? timeouts.heartbeatMs / 8;
+  const serviceMs = capacity.serviceTimeMs;
+  const overload = capacity.overload;
+  // An attempt may queue as long as the device would wait for its handshake.
+  const admission = new Admission(capacity, timeouts.handshakeMs - capacity.serviceTimeMs);
+  const boot = input.boot;
+
+  // Per-device state; index n is the herd's queue entry.
+  const HERD = n;
+  const state = new Uint8Array(n + 1);
+  const cause = new Uint8Array(n + 1);
+  const nextAt = new Float64Array(n + 1);
+  const previousDelay = new Float64Array(n);
+  const attempt = new Uint32Array(n);
+  const draws = new Uint32Array(n);
+  const next = new Int32Array(n + 1);
+  const backTimes = new Float64Array(fault ? n : 0);
+  let backCount = 0;
+  const deviceBack = input.keepDeviceTimes ? new Float64Array(n).fill(Number.NaN) : undefined;
+
+  // The policy draws from the current device's stream: one closure for the
+  // whole fleet, a draw counter per device.
+  const policyKey = devicePolicyKey(input.seed);
+  let current = 0;
+  const rng: Rng = () => drawAt(policyKey, current, draws[current]++);
+  // Model-only stream: where in its ping interval each device was when the fault hit.
+  const heartbeatKey = streamKey(input.seed, 'model-heartbeat');
+
+  // The calendar queue: a ring of buckets, each a linked list through `next`.
+  // An attempt planned during the outage may jump past it (see `planFrom`).
+  const maxAheadMs =
+    (fault ? fault.outageMs : 0) +
+    Math.max(policy.maxDelayMs, timeouts.connectMs, timeouts.handshakeMs, serviceMs, timeouts.heartbeatMs + heartbeatCheckMs, boot ? boot.startAtMs + boot.rampUpMs : 0) +
+    2 * w;
+  const ring = Math.ceil(maxAheadMs / w) + 2;
+  const head = new Int32Array(ring).fill(-1);
+  let bucket = 0;
+  let pending = 0;
+  let events = 0;
+
+  const series = new ModelSeries();
+  let online = 0;
+  let attemptsTotal = 0;
+  let successes = 0;
+  let failuresTotal = 0;
+  let lostTotal = 0;
+
+  const schedule = (i: number, t: number): void => {
+    const b = Math.floor(t / w);
+    if (b - bucket >= ring - 1) throw new Error(`model: an event ${t - bucket * w} ms ahead exceeds the calendar (${maxAheadMs} ms); a policy returned more than its maxDelayMs`);
+    const slot = b % ring;
+    nextAt[i] = t;
+    next[i] = head[slot];
+    head[slot] = i;
+    pending++;
+  };
+  const down = (t: number): boolean => t >= faultAt && t < restoreAt;
+
+  /** The policy's next wait for device i, advancing its attempt count. */
+  const delayOf = (i: number): number => {
+    const a = ++attempt[i];
+    current = i;
+    const delayMs = policy.nextDelayMs(a, previousDelay[i], rng);
+    previousDelay[i] = delayMs;
+    return delayMs;
+  };
+  /** Back to the policy: plan the next attempt. */
+  const wait = (i: number, t: number): void => planFrom(i, t + delayOf(i));
+  /**
+   * Queues device i's attempt at `at`. Attempts that fall inside the outage
+   * meet a backend that answers nobody, whatever the other devices do, so
+   * they are played out here in a tight loop instead of one queue event
+   * each: the first attempt after the restore (or one the restore picks up)
+   * is all that is queued.
+   */
+  const planFrom = (i: number, at: number): void => {
+    while (down(at)) {
+      events++;
+      series.attempts.add(Math.floor(at / 1000));
+      attemptsTotal++;
+      if (outageTimeoutMs === 0) {
+        series.failures[attemptCode].add(Math.floor(at / 1000));
+        failuresTotal++;
+        at += delayOf(i);
+      } else if (restoreAt <= at + outageTimeoutMs) {
+        state[i] = STALLED;
+        schedule(i, restoreAt);
+        return;
+      } else {
+        const failedAt = at + outageTimeoutMs;
+        series.failures[attemptCode].add(Math.floor(failedAt / 1000));
+        failuresTotal++;
+        at = failedAt + delayOf(i);
+      }
+    }
+    state[i] = WAITING;
+    schedule(i, at);
+  };
+  const failNow = (i: number, t: number, code: number): void => {
+    series.failures[code].add(Math.floor(t / 1000));
+    failuresTotal++;
+    wait(i, t);
+  };
+  const failLater = (i: number, t: number, code: number): void => {
+    state[i] = FAILING;
+    cause[i] = code;
+    schedule(i, t);
+  };
+  const lose = (i: number, t: number, lossCode: number): void => {
+    series.lost[lossCode].add(Math.floor(t / 1000));
+    lostTotal++;
+    online--;
+    attempt[i] = 0;
+    previousDelay[i] = 0;
+    wait(i, t);
+  };
+  /** An attempt (or a handshake) meets the backend while it is unreachable. */
+  const unreachable = (i: number, t: number, code: number): void => {
+    if (outageTimeoutMs === 0) failNow(i, t, code);
+    else if (restoreAt <= t + outageTimeoutMs) {
+      state[i] = STALLED;
+      schedule(i, restoreAt);
+    } else failLater(i, t + outageTimeoutMs, code);
+  };
+  const reach = (i: number, t: number): void => {
+    if (down(t)) unreachable(i, t, attemptCode);
+    else {
+      const start = admission.admit(t);
+      if (start >= 0) {
+        state[i] = HANDSHAKE;
+        schedule(i, start + serviceMs);
+      } else overloaded(i, t);
+    }
+  };
+  const overloaded = (i: number, t: number): void => {
+    if (overload === 'refuse') failNow(i, t, REFUSED);
+    else if (overload === '503') failNow(i, t, REJECTED_503);
+    else failLater(i, t + timeouts.handshakeMs, HANDSHAKE_TIMEOUT);
+  };
+  const handle = (i: number, t: number): void => {
+    events++;
+    switch (state[i]) {
+      case WAITING:
+        series.attempts.add(Math.floor(t / 1000));
+        attemptsTotal++;
+        reach(i, t);
+        break;
+      case STALLED:
+        reach(i, t);
+        break;
+      case HANDSHAKE:
+        admission.release();
+        if (down(t)) {
+          // The backend failed under this handshake.
+          if (inFlightCode === RESET) failNow(i, t, RESET);
+          else unreachable(i, t, inFlightCode);
+        } else {
+          state[i] = ONLINE;
+          online++;
+          successes++;
+          series.successes.add(Math.floor(t / 1000));
+          attempt[i] = 0;
+          previousDelay[i] = 0;
+          if (t >= restoreAt) {
+            backTimes[backCount++] = t;
+            if (deviceBack) deviceBack[i] = t - restoreAt;
+          }
+        }
+        break;
+      case FAILING:
+        failNow(i, t, cause[i]);
+        break;
+      case NOTICE:
+        lose(i, t, LOST_HEARTBEAT);
+        break;
+    }
+  };
+
+  // The herd: members[0, herdSize) share attempt, previous delay and queue entry HERD.
+  const members = new Int32Array(behaviour?.notice === 'reset' && outageTimeoutMs === 0 ? n : 0);
+  let herdSize = 0;
+  let herdAttempt = 0;
+  let herdPrevious = 0;
+  let herdDrew = false;
+  /** Peeks at the last member's stream without consuming it: if the policy draws, the herd breaks up and each member draws for itself. */
+  const herdRng: Rng = () => {
+    herdDrew = true;
+    const probe = members[herdSize - 1];
+    return drawAt(policyKey, probe, draws[probe]);
+  };
+  /** Members leave the herd as devices in its state: back to the policy at `t`, each on its own stream. */
+  const breakHerd = (t: number): void => {
+    for (let k = 0; k < herdSize; k++) {
+      const i = members[k];
+      attempt[i] = herdAttempt;
+      previousDelay[i] = herdPrevious;
+      wait(i, t);
+    }
+    herdSize = 0;
+  };
+  /** The herd goes back to the policy at `t`: its next attempt, played through the outage like a device's. */
+  const herdWait = (t: number): void => {
+    let at = t;
+    for (;;) {
+      herdDrew = false;
+      const delayMs = policy.nextDelayMs(herdAttempt + 1, herdPrevious, herdRng);
+      if (herdDrew) {
+        breakHerd(at);
+        return;
+      }
+      herdAttempt++;
+      herdPrevious = delayMs;
+      at += delayMs;
+      if (!down(at)) break;
+      // Only a hard kill makes a herd, and its outage refuses at once.
+      events++;
+      series.attempts.add(Math.floor(at / 1000), herdSize);
+      attemptsTotal += herdSize;
+      series.failures[attemptCode].add(Math.floor(at / 1000), herdSize);
+      failuresTotal += herdSize;
+    }
+    state[HERD] = WAITING;
+    schedule(HERD, at);
+  };
+  const handleHerd = (t: number): void => {
+    events++;
+    let failing = herdSize;
+    let code = cause[HERD];
+    if (state[HERD] === WAITING) {
+      series.attempts.add(Math.floor(t / 1000), herdSize);
+      attemptsTotal += herdSize;
+      if (down(t)) {
+        code = attemptCode;
+      } else {
+        // As many as the backend takes leave the herd, in handshake.
+        while (herdSize > 0) {
+          const start = admission.admit(t);
+          if (start < 0) break;
+          const i = members[--herdSize];
+          attempt[i] = herdAttempt;
+          previousDelay[i] = herdPrevious;
+          state[i] = HANDSHAKE;
+          schedule(i, start + serviceMs);
+        }
+        failing = herdSize;
+        if (failing === 0) return;
+        if (overload === 'timeout') {
+          state[HERD] = FAILING;
+          cause[HERD] = HANDSHAKE_TIMEOUT;
+          schedule(HERD, t + timeouts.handshakeMs);
+          return;
+        }
+        code = overload === '503' ? REJECTED_503 : REFUSED;
+      }
+    }
+    series.failures[code].add(Math.floor(t / 1000), failing);
+    failuresTotal += failing;
+    herdWait(t);
+  };
+
+  /** Handles the current bucket's events before `limitMs`, leaving later ones in it. */
+  const drain = (limitMs: number): void => {
+    const slot = bucket % ring;
+    let deferred = -1;
+    for (let i = head[slot]; i !== -1; i = head[slot]) {
+      head[slot] = next[i];
+      const t = nextAt[i];
+      if (t >= limitMs) {
+        next[i] = deferred;
+        deferred = i;
+        continue;
+      }
+      pending--;
+      if (i === HERD) handleHerd(t);
+      else handle(i, t);
+    }
+    head[slot] = deferred;
+  };
+
+  const onFault = (): void => {
+    const t = faultAt;
+    if (behaviour!.notice === 'reset') {
+      // Every online device drops now, in the same state: a herd if the policy lets it be one.
+      for (let i = 0; i < n; i++) {
+        if (state[i] !== ONLINE) continue;
+        series.lost[LOST_CLOSE].add(Math.floor(t / 1000));
+        lostTotal++;
+        online--;
+        attempt[i] = 0;
+        previousDelay[i] = 0;
+        if (members.length > 0) {
+          state[i] = IN_HERD;
+          members[herdSize++] = i;
+        } else wait(i, t);
+      }
+      herdAttempt = 0;
+      herdPrevious = 0;
+      if (herdSize > 0) herdWait(t);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      if (state[i] !== ONLINE) continue;
+      // The device last heard a ping somewhere in the interval before the
+      // fault, and notices at its first check after the timeout ran out.
+      const lastPingAt = t - drawAt(heartbeatKey, i, 0) * timeouts.heartbeatIntervalMs;
+      const noticeAt = Math.max(t, lastPingAt + timeouts.heartbeatMs + drawAt(heartbeatKey, i, 1) * heartbeatCheckMs);
+      // Back before it noticed: the connection simply carries on.
+      if (noticeAt >= restoreAt) continue;
+      state[i] = NOTICE;
+      schedule(i, noticeAt);
+    }
+  };
+  const onRestore = (): void => {
+    for (let i = 0; i < n; i++) {
+      if (state[i] !== ONLINE) continue;
+      backTimes[backCount++] = restoreAt;
+      if (deviceBack) deviceBack[i] = 0;
+    }
+  };
+  const globals: { at: number; apply: () => void }[] = fault
+    ? [
+        { at: faultAt, apply: onFault },
+        { at: restoreAt, apply: onRestore },
+      ]
+    : [];
+
+  if (boot) {
+    const bootKey = deviceBootKey(input.seed);
+    for (let i = 0; i < n; i++) {
+      state[i] = WAITING;
+      schedule(i, boot.startAtMs + deviceBootAfterMs(bootKey, i, boot.rampUpMs));
+    }
+  } else {
+    online = n;
+  }
+  const settledFrom = fault ? restoreAt : boot ? boot.startAtMs + boot.rampUpMs : 0;
+  const untilMs = input.untilMs ?? settledFrom + defaultHorizonMs;
+
+  let g = 0;
+  let endMs = 0;
+  for (;; bucket++) {
+    const end = (bucket + 1) * w;
+    while (g < globals.length && globals[g].at < end) {
+      drain(globals[g].at);
+      globals[g].apply();
+      g++;
+    }
+    drain(Infinity);
+    if (end % 1000 === 0) series.closeThrough(end / 1000 - 1, online);
+    if ((pending === 0 && g === globals.length) || end >= untilMs) {
+      endMs = end;
+      series.closeThrough(Math.ceil(end / 1000) - 1, online);
+      break;
+    }
+  }
+
+  const points = series.points();
+  let peak = 0;
+  let peakAt: number | null = null;
+  for (const p of points) {
+    if (p.attempts > peak) {
+      peak = p.attempts;
+      peakAt = p.t;
+    }
+  }
+  const sumCauses = <C extends string>(causes: readonly C[], columns: { values: Float64Array }[]): Partial<Record<C, number>> => {
+    const result: Partial<Record<C, number>> = {};
+    causes.forEach((c, k) => {
+      let total = 0;
+      for (const v of columns[k].values) total += v;
+      if (total > 0) result[c] = total;
+    });
+    return result;
+  };
+
+  return {
+    devices: n,
+    seed: input.seed,
+    policy: input.policy,
+    faultAtMs: fault ? faultAt : null,
+    restoredAtMs: fault ? restoreAt : null,
+    recovery: fault
+      ? pickRecovery(backTimes, backCount, n, w, restoreAt)
+      : { t50: null, t90: null, t99: null, t999: null, t100: null },
+    recoveryAt: (input.extraPercentiles ?? []).map((p) => ({ p, ms: fault ? pickPercentile(backTimes, backCount, n, w, restoreAt, p) : null })),
+    attempts: { total: attemptsTotal, peakPerSecond: peak, peakAtMs: peakAt },
+    successes,
+    peakInFlight: admission.peakInFlight,
+    failures: { total: failuresTotal, byCause: sumCauses(modelFailureCauses, series.failures) },
+    lost: { total: lostTotal, byCause: sumCauses(modelLossCauses, series.lost) },
+    onlineAtEnd: online,
+    neverReturned: n - online,
+    endMs,
+    events,
+    series: points,
+    ...(deviceBack ? { deviceBackMs: deviceBack } : {}),
+  };
+}
