@@ -6,7 +6,6 @@ import { formatDuration } from '../scenarios/duration.ts';
 import type { ChaosEventOf } from '../scenarios/schema/chaos-schema.ts';
 import { ChildCgroup, cgroupUnsupportedError, isAftershockGroup, probeCgroup, type CgroupHost, type CgroupPlace } from './cgroup.ts';
 import { ChaosProcess, ownDeadlineMs, parseJsonLine, type ChaosProcessExit } from './hogs/chaos-process.ts';
-import { backendProcessOf } from './backend-process.ts';
 import type { Injector, InjectorContext } from './injector.ts';
 import { descendants, isAlive } from './proc-info.ts';
 import { processStartTime } from './watchdog/undo-action.ts';
@@ -94,12 +93,17 @@ export function memoryHogInjector(event: ChaosEventOf<'memory-hog'>, context: In
   const cgroupLimitMB = event.cgroupLimitMB;
   const lifetimeMs = ownDeadlineMs(event.for, context.timeScale);
   // The backend's process matters only when it shares the hog's cgroup.
-  const target = cgroupLimitMB !== undefined ? backendProcessOf(context, 'memory-hog" with "cgroupLimitMB') : undefined;
-  if (target) {
-    if (target.pid !== undefined) {
-      const probe = probeCgroup('memory', target.pid, host);
-      if (!probe.usable) throw cgroupUnsupportedError('memory-hog', probe);
+  const target = context.target.process;
+  if (cgroupLimitMB !== undefined) {
+    if (!target) {
+      throw new AftershockError(
+        'chaos-unsupported',
+        'chaos "memory-hog" with cgroupLimitMB needs a target whose process the harness started, to put it in the cgroup; this target has none (drop cgroupLimitMB to run the hog beside it)',
+      );
     }
+    // Refuse now, while nothing is started, if the kernel offers no memory cgroup.
+    const probe = target.pid !== undefined ? probeCgroup('memory', target.pid, host) : undefined;
+    if (probe && !probe.usable) throw cgroupUnsupportedError('memory-hog', probe);
   }
 
   const outcome: MemoryHogOutcome = { allocatedMB: 0, floorMB, limitMB: event.limitMB, releasedMB: 0, oomKilled: [] };
@@ -163,7 +167,7 @@ export function memoryHogInjector(event: ChaosEventOf<'memory-hog'>, context: In
       const { stoppedBy, allocatedMB, availableMB } = outcome;
       const seen = availableMB === undefined ? 'MemAvailable unreadable' : `${availableMB} MB available`;
       if (stoppedBy === 'floor') text += `; stopped early at the free-memory floor: ${seen} (floor ${floorMB} MB), holding ${allocatedMB} of ${event.limitMB} MB`;
-      else if (stoppedBy === 'limit') text += `; reached its bound of ${allocatedMB} MB (${availableMB} MB still available)`;
+      else if (stoppedBy === 'limit') text += `; reached its bound of ${allocatedMB} MB (${seen})`;
       else if (stoppedBy === 'cgroup') text += `; filled the cgroup, holding ${allocatedMB} MB`;
       else if (stoppedBy === 'deadline') text += `; its deadline came first, at ${allocatedMB} MB`;
       if (outcome.stalledAfterMs !== undefined) text += `; the backend waited for memory from ${formatDuration(outcome.stalledAfterMs)}`;
