@@ -284,7 +284,7 @@ export function runCharts(summary: RunSummary): ChartSlot[] {
     chart({
       id: 'backend-cpu',
       title: 'Backend CPU',
-      caption: 'CPU time of the backend process as a share of one core, per metrics poll; shaded red where the backend did not answer.',
+      caption: 'CPU time of the backend process as a share of one core, per metrics poll; hatched grey where the backend did not answer.',
       xAxis: 'scenario-time',
       x: bx,
       yFormat: 'percent',
