@@ -10,43 +10,36 @@ export const failureCode: Record<ModelFailureCause, number> = { refused: 0, rese
 export const modelLossCauses = ['close', 'heartbeat-timeout'] as const;
 export type ModelLossCause = (typeof modelLossCauses)[number];
 
-/** A growable column of per-second counts. */
-class Column {
-  values = new Float64Array(64);
-  add(second: number, by = 1): void {
-    if (second >= this.values.length) this.grow(second);
-    this.values[second] += by;
-  }
-  set(second: number, value: number): void {
-    if (second >= this.values.length) this.grow(second);
-    this.values[second] = value;
-  }
-  private grow(second: number): void {
-    let size = this.values.length;
-    while (size <= second) size *= 2;
-    const next = new Float64Array(size);
-    next.set(this.values);
-    this.values = next;
-  }
-}
-
 /**
  * Per-second counters of a model run, indexed by scenario second
- * (floor(tMs / 1000)). Columns of typed arrays, turned into the same
- * `SeriesPoint` shape a measured run's summary has, so the two line up.
+ * (floor(tMs / 1000)). Plain typed arrays sized once for the whole horizon,
+ * so the hot loop increments them without a bounds check of its own; turned
+ * into the same `SeriesPoint` shape a measured run's summary has, so the two
+ * line up.
  */
 export class ModelSeries {
-  readonly online = new Column();
-  readonly attempts = new Column();
-  readonly successes = new Column();
-  readonly failures = modelFailureCauses.map(() => new Column());
-  readonly lost = modelLossCauses.map(() => new Column());
+  readonly online: Float64Array;
+  readonly attempts: Float64Array;
+  readonly successes: Float64Array;
+  readonly failures: Float64Array[];
+  readonly lost: Float64Array[];
   /** Seconds recorded so far (the next second to close). */
   seconds = 0;
 
+  /** `capacitySeconds`: every second an event can fall in. */
+  constructor(capacitySeconds: number) {
+    const size = Math.max(1, Math.ceil(capacitySeconds));
+    this.online = new Float64Array(size);
+    this.attempts = new Float64Array(size);
+    this.successes = new Float64Array(size);
+    this.failures = modelFailureCauses.map(() => new Float64Array(size));
+    this.lost = modelLossCauses.map(() => new Float64Array(size));
+  }
+
   /** Closes every second up to and including `second`, with `online` devices at its end. */
   closeThrough(second: number, online: number): void {
-    for (; this.seconds <= second; this.seconds++) this.online.set(this.seconds, online);
+    const last = Math.min(second, this.online.length - 1);
+    for (; this.seconds <= last; this.seconds++) this.online[this.seconds] = online;
   }
 
   points(): SeriesPoint[] {
@@ -55,18 +48,18 @@ export class ModelSeries {
       const failures: Record<string, number> = {};
       const lost: Record<string, number> = {};
       modelFailureCauses.forEach((cause, i) => {
-        const n = this.failures[i].values[s] ?? 0;
+        const n = this.failures[i][s];
         if (n > 0) failures[cause] = n;
       });
       modelLossCauses.forEach((cause, i) => {
-        const n = this.lost[i].values[s] ?? 0;
+        const n = this.lost[i][s];
         if (n > 0) lost[cause] = n;
       });
       points.push({
         t: s * 1000,
-        online: this.online.values[s],
-        attempts: this.attempts.values[s] ?? 0,
-        successes: this.successes.values[s] ?? 0,
+        online: this.online[s],
+        attempts: this.attempts[s],
+        successes: this.successes[s],
         failures,
         lost,
       });

@@ -171,12 +171,20 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   let pending = 0;
   let events = 0;
 
-  const series = new ModelSeries();
+  const settledFrom = fault ? restoreAt : boot ? boot.startAtMs + boot.rampUpMs : 0;
+  const untilMs = input.untilMs ?? settledFrom + defaultHorizonMs;
+  // Events are handled before untilMs, but the outage is played out ahead
+  // (see planFrom) and a failure may land a timeout later.
+  const series = new ModelSeries(Math.max(untilMs, Number.isFinite(restoreAt) ? restoreAt : 0) / 1000 + maxAheadMs / 1000 + 2);
   let online = 0;
   let attemptsTotal = 0;
   let successes = 0;
   let failuresTotal = 0;
   let lostTotal = 0;
+
+  // The hot loops' columns, looked up once.
+  const attemptsBySecond = series.attempts;
+  const outageFailuresBySecond = series.failures[attemptCode];
 
   const schedule = (i: number, t: number): void => {
     const b = Math.floor(t / w);
@@ -209,10 +217,10 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   const planFrom = (i: number, at: number): void => {
     while (down(at)) {
       events++;
-      series.attempts.add(Math.floor(at / 1000));
+      attemptsBySecond[(at / 1000) | 0]++;
       attemptsTotal++;
       if (outageTimeoutMs === 0) {
-        series.failures[attemptCode].add(Math.floor(at / 1000));
+        outageFailuresBySecond[(at / 1000) | 0]++;
         failuresTotal++;
         at += delayOf(i);
       } else if (restoreAt <= at + outageTimeoutMs) {
@@ -221,7 +229,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
         return;
       } else {
         const failedAt = at + outageTimeoutMs;
-        series.failures[attemptCode].add(Math.floor(failedAt / 1000));
+        outageFailuresBySecond[(failedAt / 1000) | 0]++;
         failuresTotal++;
         at = failedAt + delayOf(i);
       }
@@ -230,7 +238,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     schedule(i, at);
   };
   const failNow = (i: number, t: number, code: number): void => {
-    series.failures[code].add(Math.floor(t / 1000));
+    series.failures[code][(t / 1000) | 0]++;
     failuresTotal++;
     wait(i, t);
   };
@@ -240,7 +248,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     schedule(i, t);
   };
   const lose = (i: number, t: number, lossCode: number): void => {
-    series.lost[lossCode].add(Math.floor(t / 1000));
+    series.lost[lossCode][(t / 1000) | 0]++;
     lostTotal++;
     online--;
     attempt[i] = 0;
@@ -274,7 +282,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     events++;
     switch (state[i]) {
       case WAITING:
-        series.attempts.add(Math.floor(t / 1000));
+        attemptsBySecond[(t / 1000) | 0]++;
         attemptsTotal++;
         reach(i, t);
         break;
@@ -291,7 +299,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
           state[i] = ONLINE;
           online++;
           successes++;
-          series.successes.add(Math.floor(t / 1000));
+          series.successes[(t / 1000) | 0]++;
           attempt[i] = 0;
           previousDelay[i] = 0;
           if (t >= restoreAt) {
@@ -347,9 +355,9 @@ export function runStormModel(input: StormModelInput): StormModelResult {
       if (!down(at)) break;
       // Only a hard kill makes a herd, and its outage refuses at once.
       events++;
-      series.attempts.add(Math.floor(at / 1000), herdSize);
+      series.attempts[(at / 1000) | 0] += herdSize;
       attemptsTotal += herdSize;
-      series.failures[attemptCode].add(Math.floor(at / 1000), herdSize);
+      series.failures[attemptCode][(at / 1000) | 0] += herdSize;
       failuresTotal += herdSize;
     }
     state[HERD] = WAITING;
@@ -360,7 +368,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     let failing = herdSize;
     let code = cause[HERD];
     if (state[HERD] === WAITING) {
-      series.attempts.add(Math.floor(t / 1000), herdSize);
+      series.attempts[(t / 1000) | 0] += herdSize;
       attemptsTotal += herdSize;
       if (down(t)) {
         code = attemptCode;
@@ -386,7 +394,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
         code = overload === '503' ? REJECTED_503 : REFUSED;
       }
     }
-    series.failures[code].add(Math.floor(t / 1000), failing);
+    series.failures[code][(t / 1000) | 0] += failing;
     failuresTotal += failing;
     herdWait(t);
   };
@@ -416,7 +424,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
       // Every online device drops now, in the same state: a herd if the policy lets it be one.
       for (let i = 0; i < n; i++) {
         if (state[i] !== ONLINE) continue;
-        series.lost[LOST_CLOSE].add(Math.floor(t / 1000));
+        series.lost[LOST_CLOSE][(t / 1000) | 0]++;
         lostTotal++;
         online--;
         attempt[i] = 0;
@@ -466,9 +474,6 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   } else {
     online = n;
   }
-  const settledFrom = fault ? restoreAt : boot ? boot.startAtMs + boot.rampUpMs : 0;
-  const untilMs = input.untilMs ?? settledFrom + defaultHorizonMs;
-
   let g = 0;
   let endMs = 0;
   for (;; bucket++) {
@@ -496,11 +501,11 @@ export function runStormModel(input: StormModelInput): StormModelResult {
       peakAt = p.t;
     }
   }
-  const sumCauses = <C extends string>(causes: readonly C[], columns: { values: Float64Array }[]): Partial<Record<C, number>> => {
+  const sumCauses = <C extends string>(causes: readonly C[], columns: Float64Array[]): Partial<Record<C, number>> => {
     const result: Partial<Record<C, number>> = {};
     causes.forEach((c, k) => {
       let total = 0;
-      for (const v of columns[k].values) total += v;
+      for (const v of columns[k]) total += v;
       if (total > 0) result[c] = total;
     });
     return result;
