@@ -29,9 +29,18 @@ export async function performUndo(action: UndoAction, timeoutMs = 2000): Promise
         for (const pid of pids) await writeFile(action.to, pid).catch(() => undefined);
         return `moved ${pids.length} processes from ${action.from}`;
       }
-      case 'rmdir':
-        await rmdir(action.path);
-        return `removed ${action.path}`;
+      case 'rmdir': {
+        // A process killed inside a cgroup keeps it busy for a moment.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await rmdir(action.path);
+            return `removed ${action.path}`;
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= 20) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+      }
       case 'http': {
         const response = await fetch(action.url, { method: action.method, body: action.body, signal: AbortSignal.timeout(timeoutMs) });
         return `${action.method} ${action.url}: ${response.status}`;

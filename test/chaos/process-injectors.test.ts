@@ -143,7 +143,9 @@ describe('process chaos on a real reference backend (time scale 1)', () => {
     await kill.inject();
     expect(await handshake(target.endpoints.wsBaseUrl, 1000)).toMatch(/^error ECONNREFUSED/);
     const undo = kill.undo();
-    await sleep(500); // started, still held closed
+    // Started, still held closed (for 800 ms after it is up).
+    const deadline = Date.now() + 15_000;
+    while (notes.length === 0 && Date.now() < deadline) await sleep(20);
     expect(notes[0]).toMatch(/^restarted held closed \(pid \d+\); devices get 503$/);
     expect(await handshake(target.endpoints.wsBaseUrl, 1000)).toBe('http 503');
     await undo;
