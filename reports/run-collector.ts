@@ -90,6 +90,8 @@ export interface RunSummary {
     /** Attempts made earlier than the planned wait allowed (tolerance: `toleranceMs`). */
     earlyAttempts: number;
     toleranceMs: number;
+    /** Progress samples at which the devices per state did not add up to the fleet (set by the runner). */
+    unaccountedSamples?: number;
   };
   series: SeriesPoint[];
   /** The backend's own metrics, as polled during the run (scenario time). */

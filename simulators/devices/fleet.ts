@@ -46,8 +46,8 @@ export interface FleetOptions {
   heartbeatTimeoutMs: number;
   /** Clock time that is scenario time 0 (default: when the fleet is created). */
   originMs?: number;
-  /** Source addresses to spread connections over (default: the OS picks). */
-  localAddresses?: readonly string[];
+  /** The source address for a device's connections, by fleet index (default: the OS picks). */
+  localAddressFor?: (deviceIndex: number) => string | undefined;
   adapter?: ProtocolAdapter;
   clock?: Clock;
   onEvent: FleetEventListener;
@@ -82,7 +82,7 @@ const ownerOf = new WeakMap<WebSocket, Device>();
  * own seeded random stream. Failures are counted as events, never thrown.
  */
 export class Fleet {
-  private readonly options: Required<Omit<FleetOptions, 'localAddresses'>> & { localAddresses: readonly string[] };
+  private readonly options: Required<FleetOptions>;
   private readonly devices: Device[] = [];
   private readonly timers: TimerQueue;
   private readonly stateCounts = new Int32Array(deviceStateNames.length);
@@ -99,7 +99,7 @@ export class Fleet {
       firstDevice: 0,
       adapter: referenceAdapter,
       originMs: clock.now(),
-      localAddresses: [],
+      localAddressFor: () => undefined,
       ...options,
       clock,
     };
@@ -234,14 +234,14 @@ export class Fleet {
   }
 
   private connect(device: Device): void {
-    const { clock, adapter, baseUrl, localAddresses } = this.options;
+    const { clock, adapter, baseUrl, localAddressFor } = this.options;
     const now = clock.now();
     device.attemptStartedAt = now;
     this.setState(device, DeviceState.connecting);
     this.options.onEvent({ type: 'attempt', t: this.scenarioNow(), device: device.index, attempt: device.attempt });
     this.timers.schedule(this.deviceSlot(device), now + this.connectTimeoutRealMs);
 
-    const localAddress = localAddresses.length > 0 ? localAddresses[device.index % localAddresses.length] : undefined;
+    const localAddress = localAddressFor(device.index);
     let socket: WebSocket;
     try {
       socket = new WebSocket(adapter.urlFor(baseUrl, device.id), {
