@@ -98,8 +98,9 @@ describe('reports and the gate on real runs (200 devices, time scale 60)', () =>
     mkdirSync(crashed);
     copyFileSync(join(baselineDir, 'scenario.json'), join(crashed, 'scenario.json'));
     const events = readFileSync(join(baselineDir, 'events.ndjson'), 'utf8');
-    // Cut in the middle of a line, as a SIGKILL mid-write would.
-    writeFileSync(join(crashed, 'events.ndjson'), events.slice(0, Math.floor(events.length / 2) + 7));
+    // Cut halfway, 10 characters into a line, as a SIGKILL mid-write would.
+    const lineStart = events.indexOf('\n', Math.floor(events.length / 2)) + 1;
+    writeFileSync(join(crashed, 'events.ndjson'), events.slice(0, lineStart + 10));
     const result = await aftershock(['report', crashed]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/note: Partial run/);
