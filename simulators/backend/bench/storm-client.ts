@@ -87,6 +87,9 @@ function open(index: number, attempt: number): void {
       return;
     }
     if (state === 'hello-sent') {
+      // A sweep may ping a socket before its hello is handled: skip empty pings.
+      while (chunk.length >= 2 && chunk[0] === 0x89 && chunk[1] === 0) chunk = chunk.subarray(2);
+      if (chunk.length === 0) return;
       if (chunk[0] !== 0x81) return give('not a welcome');
       state = 'online';
       inFlight -= 1;
