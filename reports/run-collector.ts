@@ -1,6 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
 import type { BackendSample, RunEvent, RunOutcome } from './run-events.ts';
 import type { ThresholdResult } from './thresholds/evaluate-thresholds.ts';
+import type { ModelComparison } from '../simulators/model/compare-to-run.ts';
 
 /** 2: added `recoveryCdf`, `handshakeSeries`, `thresholds`, `outcomeMessage`. */
 export const summarySchemaVersion = 2;
@@ -83,6 +84,12 @@ export interface RunSummary {
   outcomeMessage?: string;
   /** The scenario's thresholds against this run; set by whoever knows them (the runner, `aftershock report`). */
   thresholds?: ThresholdResult[];
+  /**
+   * The storm planner replaying this run (same devices, seed, boot and fault
+   * times) against what was measured: how far its devices-online curve was
+   * from the measured one at the worst second. Set by the runner.
+   */
+  model?: ModelComparison;
   devicesOnlineAtEnd: number;
   neverReturned: { count: number; sample: number[] };
   /** Self-checks of the harness against its own policy. */

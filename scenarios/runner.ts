@@ -19,6 +19,7 @@ import { planRun, type RunPlan } from './plan-run.ts';
 import { assertPreflight, preflight, readMachineLimits } from './preflight.ts';
 import type { Scenario } from './scenario-schema.ts';
 import { createTarget, type StartedTarget } from './targets/index.ts';
+import { compareModelToRun } from '../simulators/model/compare-to-run.ts';
 
 /** A snapshot for progress displays, taken every `progressEveryMs`. */
 export interface RunProgress {
@@ -268,6 +269,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   }
 
   const summary = collector.summary();
+  summary.model = compareModelToRun(scenario, summary);
   summary.verification.unaccountedSamples = unaccountedSamples;
   summary.thresholds = evaluateThresholds(scenario.thresholds, summary);
   writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -30,13 +30,21 @@ export interface StormModelInput {
   timeouts: ModelTimeouts;
   /** The outage; null models the boot alone. */
   fault: FaultParams | null;
+  /**
+   * For replays of a measured run: when the devices online at a fault they
+   * notice by reset (a hard kill) actually saw their connection go, scenario
+   * ms, ascending. The k-th online device (by index) notices at the k-th
+   * time, never before the fault. Absent: every one at the fault.
+   */
+  resetNoticeTimesMs?: Float64Array;
   capacity: CapacityParams;
   /**
    * How the fleet starts: booting at uniform times over `rampUpMs` from
    * `startAtMs`, each device's time drawn from its boot stream as the fleet
+   * does, or (replays) at `atMs[i]`, the boot a run actually gave device i.
    * does. Absent: every device is online at time 0.
    */
-  boot?: { startAtMs: number; rampUpMs: number };
+  boot?: { startAtMs: number; rampUpMs: number; atMs?: Float64Array };
   /** Stop at this scenario time even if devices are still out (default: 24 h after the restore or the boot). */
   untilMs?: number;
   /** Return each device's time back after the restore (for tests; costs 8 bytes per device). */
@@ -130,6 +138,8 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   const restoreAt = fault ? fault.atMs + fault.outageMs : Infinity;
   const outageTimeoutMs = behaviour?.attemptTimeout === 'connect' ? timeouts.connectMs : behaviour?.attemptTimeout === 'handshake' ? timeouts.handshakeMs : 0;
   const attemptCode = behaviour ? failureCode[behaviour.attemptCause] : REFUSED;
+  const noticeLossCode = behaviour?.notice === 'reset' ? LOST_CLOSE : LOST_HEARTBEAT;
+  const noticeTimes = behaviour?.notice === 'reset' ? input.resetNoticeTimesMs : undefined;
   const inFlightCode = behaviour ? failureCode[behaviour.inFlightCause] : RESET;
   const heartbeatCheckMs = timeouts.heartbeatCheckEveryMs ?? timeouts.heartbeatMs / 8;
   const serviceMs = capacity.serviceTimeMs;
@@ -163,7 +173,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   // An attempt planned during the outage may jump past it (see `planFrom`).
   const maxAheadMs =
     (fault ? fault.outageMs : 0) +
-    Math.max(policy.maxDelayMs, timeouts.connectMs, timeouts.handshakeMs, serviceMs, timeouts.heartbeatMs + heartbeatCheckMs, boot ? boot.startAtMs + boot.rampUpMs : 0) +
+    Math.max(policy.maxDelayMs, timeouts.connectMs, timeouts.handshakeMs, serviceMs, timeouts.heartbeatMs + heartbeatCheckMs, boot ? lastBootMs(boot) : 0) +
     2 * w;
   const ring = Math.ceil(maxAheadMs / w) + 2;
   const head = new Int32Array(ring).fill(-1);
@@ -171,7 +181,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   let pending = 0;
   let events = 0;
 
-  const settledFrom = fault ? restoreAt : boot ? boot.startAtMs + boot.rampUpMs : 0;
+  const settledFrom = fault ? restoreAt : boot ? lastBootMs(boot) : 0;
   const untilMs = input.untilMs ?? settledFrom + defaultHorizonMs;
   // Events are handled before untilMs, but the outage is played out ahead
   // (see planFrom) and a failure may land a timeout later.
@@ -312,13 +322,13 @@ export function runStormModel(input: StormModelInput): StormModelResult {
         failNow(i, t, cause[i]);
         break;
       case NOTICE:
-        lose(i, t, LOST_HEARTBEAT);
+        lose(i, t, noticeLossCode);
         break;
     }
   };
 
   // The herd: members[0, herdSize) share attempt, previous delay and queue entry HERD.
-  const members = new Int32Array(behaviour?.notice === 'reset' && outageTimeoutMs === 0 ? n : 0);
+  const members = new Int32Array(behaviour?.notice === 'reset' && outageTimeoutMs === 0 && !noticeTimes ? n : 0);
   let herdSize = 0;
   let herdAttempt = 0;
   let herdPrevious = 0;
@@ -422,8 +432,18 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     const t = faultAt;
     if (behaviour!.notice === 'reset') {
       // Every online device drops now, in the same state: a herd if the policy lets it be one.
+      let k = 0;
       for (let i = 0; i < n; i++) {
         if (state[i] !== ONLINE) continue;
+        if (noticeTimes && noticeTimes.length > 0) {
+          // (Within the calendar's reach: a replay's notices come seconds after the fault.)
+          const noticeAt = Math.min(noticeTimes[Math.min(k++, noticeTimes.length - 1)], t + maxAheadMs - 2 * w);
+          if (noticeAt > t) {
+            state[i] = NOTICE;
+            schedule(i, noticeAt);
+            continue;
+          }
+        }
         series.lost[LOST_CLOSE][(t / 1000) | 0]++;
         lostTotal++;
         online--;
@@ -469,7 +489,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     const bootKey = deviceBootKey(input.seed);
     for (let i = 0; i < n; i++) {
       state[i] = WAITING;
-      schedule(i, boot.startAtMs + deviceBootAfterMs(bootKey, i, boot.rampUpMs));
+      schedule(i, boot.atMs ? boot.atMs[i] : boot.startAtMs + deviceBootAfterMs(bootKey, i, boot.rampUpMs));
     }
   } else {
     online = n;
@@ -533,4 +553,11 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     series: points,
     ...(deviceBack ? { deviceBackMs: deviceBack } : {}),
   };
+}
+
+/** The latest a device of this boot can boot, scenario ms. */
+function lastBootMs(boot: NonNullable<StormModelInput['boot']>): number {
+  let last = boot.startAtMs + boot.rampUpMs;
+  if (boot.atMs) for (const t of boot.atMs) last = Math.max(last, t);
+  return last;
 }

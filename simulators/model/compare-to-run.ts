@@ -1,0 +1,233 @@
+import type { RunSummary, SeriesPoint } from '../../reports/run-collector.ts';
+import type { Scenario } from '../../scenarios/scenario-schema.ts';
+import { deviceBootAfterMs, deviceBootKey } from '../devices/device-streams.ts';
+import { unlimitedCapacity } from './capacity-model.ts';
+import type { FaultKind } from './fault-model.ts';
+import { faultOfChaosEvent, type ChaosEventLike } from './scenario-fault.ts';
+import { runStormModel } from './storm-model.ts';
+
+/**
+ * The planner replaying a measured run: how far its online-devices curve is
+ * from the measured one. `summary.model` of every run.
+ */
+export interface ModelComparison {
+  /** Largest |predicted - measured| devices online at the end of a scenario second; null: no comparison. */
+  maxDeviationDevices: number | null;
+  /** The same as a percentage of the fleet. */
+  maxDeviationPct: number | null;
+  /** Start of the scenario second with the largest gap, ms. */
+  atMs: number | null;
+  /** Scenario seconds compared (all of the run's). */
+  seconds: number;
+  /** Why there is no comparison, or what it could not model. */
+  note?: string;
+  /** What the replay assumed, beyond the scenario itself. */
+  assumed: {
+    fault: FaultKind | null;
+    /** When the fleet started booting, scenario ms: not recorded, so fitted to the measured boot attempts. */
+    fleetStartAtMs: number;
+    /** When the backend took handshakes again, as the devices saw it (see `restoreSeenAt`). */
+    restoredAtMs: number | null;
+    /** Handshake time: the run's median real handshake, scaled to scenario ms. */
+    serviceTimeMs: number;
+    capacity: 'unlimited';
+  };
+  /** Devices online at the end of each scenario second, as predicted (the measured ones are `summary.series`). */
+  predictedOnline: number[];
+}
+
+/**
+ * Replays a run in the model: the same devices and seed (so the same boot
+ * order and policy waits), the fault as the run met it, unlimited capacity,
+ * and compares devices online second by second. What the replay takes from
+ * the run is the timeline of the fault and of the boot (when the devices
+ * attempted, lost their connection, and could connect again); what it
+ * predicts is every wait, retry and return after that. Never throws: a run
+ * is data even when the planner cannot model it.
+ */
+export function compareModelToRun(scenario: Scenario, summary: RunSummary): ModelComparison {
+  const seconds = summary.series.length;
+  const empty = (note: string, fault: FaultKind | null = null): ModelComparison => ({
+    maxDeviationDevices: null,
+    maxDeviationPct: null,
+    atMs: null,
+    seconds,
+    note,
+    assumed: { fault, fleetStartAtMs: 0, restoredAtMs: null, serviceTimeMs: 0, capacity: 'unlimited' },
+    predictedOnline: [],
+  });
+  try {
+    if (seconds === 0 || summary.devices === 0) return empty('the run recorded no seconds to compare');
+    let fault: { kind: FaultKind; atMs: number; outageMs: number } | null = null;
+    let note: string | undefined;
+    if (summary.faultAtMs !== null) {
+      const events = scenario.chaos as unknown as ChaosEventLike[];
+      const of = faultOfChaosEvent(events[0]);
+      if ('reason' in of) return empty(of.reason);
+      // Without a restore the backend stayed down to the end of the run.
+      const restoredAt = restoreSeenAt(summary.series, summary.faultAtMs, summary.restoredAtMs ?? seconds * 1000);
+      fault = { kind: of.kind, atMs: summary.faultAtMs, outageMs: Math.max(0, restoredAt - summary.faultAtMs) };
+      if (events.length > 1) note = `the run had ${events.length} chaos events; the planner models one outage, from the first fault to the last restore`;
+    }
+
+    const { fleet } = scenario;
+    const bootKey = deviceBootKey(scenario.seed);
+    const bootOffsets = new Float64Array(summary.devices);
+    for (let i = 0; i < summary.devices; i++) bootOffsets[i] = deviceBootAfterMs(bootKey, i, fleet.rampUp);
+    const fleetStartAtMs = fitFleetStart(Float64Array.from(bootOffsets).sort(), summary.series, summary.faultAtMs);
+    const bootAtMs = bootTimesOf(bootOffsets, summary.series, summary.faultAtMs, fleetStartAtMs);
+    const resetNoticeTimesMs = fault ? noticeTimesOf(summary.series, fault.atMs, fault.atMs + fault.outageMs) : undefined;
+    const serviceTimeMs = summary.handshakeMs.p50 * summary.timeScale;
+    const target = scenario.target as { heartbeatInterval?: number };
+
+    const result = runStormModel({
+      devices: summary.devices,
+      seed: scenario.seed,
+      policy: scenario.policy,
+      timeouts: {
+        connectMs: fleet.connectTimeout,
+        handshakeMs: fleet.handshakeTimeout,
+        heartbeatMs: fleet.heartbeatTimeout,
+        heartbeatIntervalMs: target.heartbeatInterval ?? 30_000,
+      },
+      fault,
+      resetNoticeTimesMs,
+      capacity: { ...unlimitedCapacity, serviceTimeMs },
+      boot: { startAtMs: fleetStartAtMs, rampUpMs: fleet.rampUp, atMs: bootAtMs },
+      untilMs: seconds * 1000,
+    });
+    const predictedOnline: number[] = [];
+    let worst = -1;
+    let worstAt = 0;
+    for (let s = 0; s < seconds; s++) {
+      // The model stops once everything has settled: its last count holds.
+      const predicted = (result.series[s] ?? result.series[result.series.length - 1])?.online ?? 0;
+      predictedOnline.push(predicted);
+      const gap = Math.abs(predicted - summary.series[s].online);
+      if (gap > worst) {
+        worst = gap;
+        worstAt = s * 1000;
+      }
+    }
+    return {
+      maxDeviationDevices: worst,
+      maxDeviationPct: +((100 * worst) / summary.devices).toFixed(2),
+      atMs: worstAt,
+      seconds,
+      ...(note ? { note } : {}),
+      assumed: { fault: fault?.kind ?? null, fleetStartAtMs, restoredAtMs: fault ? fault.atMs + fault.outageMs : null, serviceTimeMs, capacity: 'unlimited' },
+      predictedOnline,
+    };
+  } catch (error) {
+    return empty(`the planner could not replay this run: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * When the backend took handshakes again, as the devices saw it: the run
+ * records the restore once the harness has read the restarted backend's
+ * ready line, which at a time scale of 20 or more can be seconds of scenario
+ * time after the backend first answered. The first second after the fault
+ * with a successful handshake shows the backend was up in it (from its
+ * middle if attempts still failed in it, else from its start); never later
+ * than the recorded restore.
+ */
+export function restoreSeenAt(series: readonly SeriesPoint[], faultAtMs: number, restoredAtMs: number): number {
+  const last = Math.min(series.length - 1, Math.floor(restoredAtMs / 1000));
+  for (let s = Math.floor(faultAtMs / 1000) + 1; s <= last; s++) {
+    if (series[s].successes === 0) continue;
+    const failed = Object.values(series[s].failures).some((n) => n > 0);
+    return Math.max(faultAtMs, Math.min(restoredAtMs, s * 1000 + (failed ? 500 : 0)));
+  }
+  return restoredAtMs;
+}
+
+/**
+ * Each device's boot as the run gave it, scenario ms. The order of the
+ * boots is the seed's (device offsets within the ramp-up), but a fleet
+ * process under load fires its timers late, so the replay takes the times
+ * from the measured attempts: the k-th boot in seed order at the k-th
+ * measured attempt, spread evenly within its second. Boots the measured
+ * attempts do not cover keep the fitted start plus their offset.
+ */
+export function bootTimesOf(offsets: Float64Array, series: readonly SeriesPoint[], faultAtMs: number | null, fleetStartAtMs: number): Float64Array {
+  const n = offsets.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => offsets[a] - offsets[b] || a - b);
+  const times = new Float64Array(n);
+  const lastBootSecond = Math.min(series.length, faultAtMs === null ? series.length : Math.floor(faultAtMs / 1000));
+  let k = 0;
+  for (let s = 0; s < lastBootSecond && k < n; s++) {
+    const attempts = series[s].attempts;
+    for (let j = 0; j < attempts && k < n; j++, k++) times[order[k]] = s * 1000 + ((j + 0.5) / attempts) * 1000;
+  }
+  for (; k < n; k++) times[order[k]] = fleetStartAtMs + offsets[order[k]];
+  return times;
+}
+
+/**
+ * When the devices saw the fault, scenario ms, ascending: the connections
+ * lost in each second from the fault to the restore, each at the start of
+ * its second (never before the fault), so the replay loses as many devices
+ * in each second as the run did. A hard kill resets every socket "at once",
+ * but at a time scale of 20 the few real milliseconds the kernel and the
+ * fleet take can carry the losses into the next scenario second; the replay
+ * takes the fault as the devices met it, as it takes the fault time itself.
+ */
+export function noticeTimesOf(series: readonly SeriesPoint[], faultAtMs: number, restoredAtMs: number): Float64Array {
+  const times: number[] = [];
+  const last = Math.min(series.length - 1, Math.floor(restoredAtMs / 1000));
+  for (let s = Math.floor(faultAtMs / 1000); s <= last; s++) {
+    const lost = Object.values(series[s].lost).reduce((sum, n) => sum + n, 0);
+    for (let k = 0; k < lost; k++) times.push(Math.max(faultAtMs, s * 1000));
+  }
+  return Float64Array.from(times);
+}
+
+/**
+ * When the fleet started, scenario ms. The summary does not record it (the
+ * target starts first and takes its own time), but every device's boot
+ * offset is known from its seed, so the start is the shift that best lines
+ * the predicted boot attempts up with the measured attempts per second
+ * (least absolute difference of the cumulative counts, 10 ms steps). Only
+ * attempts, never `online`, are used: the fit must not see what is compared.
+ */
+export function fitFleetStart(sortedBootOffsets: Float64Array, series: readonly SeriesPoint[], faultAtMs: number | null): number {
+  const n = sortedBootOffsets.length;
+  const lastBootSecond = Math.min(series.length, faultAtMs === null ? series.length : Math.floor(faultAtMs / 1000));
+  const measured: number[] = [];
+  let cumulative = 0;
+  let first = -1;
+  for (let s = 0; s < lastBootSecond; s++) {
+    cumulative += series[s].attempts;
+    measured.push(cumulative);
+    if (first < 0 && cumulative > 0) first = s;
+    if (cumulative >= n) break;
+  }
+  if (first < 0) return 0;
+  /** Boot offsets below `ms`. */
+  const below = (ms: number): number => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sortedBootOffsets[mid] < ms) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  // The first attempt fell in second `first`, so the start lies within a
+  // second of it (before it, by the smallest boot offset).
+  const from = Math.max(0, first * 1000 - 1000);
+  const to = (first + 1) * 1000 - sortedBootOffsets[0];
+  let best = from;
+  let bestCost = Infinity;
+  for (let start = from; start <= to; start += 10) {
+    let cost = 0;
+    for (let s = 0; s < measured.length; s++) cost += Math.abs(measured[s] - below((s + 1) * 1000 - start));
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = start;
+    }
+  }
+  return best;
+}
