@@ -9,8 +9,11 @@ import { CpuHog } from './cpu-hog.ts';
 import { createHttpApi } from './http-api.ts';
 import { LocalBackend } from './local-backend.ts';
 import { ProcessMetrics } from './process-metrics.ts';
+import { BackendListenError } from './backend-listen-error.ts';
 import { writeRawHttpResponse } from './raw-http-response.ts';
 import { SqliteAssignmentStore } from './sqlite-assignment-store.ts';
+
+export { BackendListenError };
 
 /** Path of the device WebSocket endpoint. */
 export const DEVICES_PATH = '/devices';
@@ -31,18 +34,6 @@ export interface BackendHandle {
   readonly local: LocalBackend;
   /** Stops listening, drops every socket, makes pending writes durable and closes the db. Idempotent. */
   stop(): Promise<void>;
-}
-
-/** Listening failed: the address is taken, not local, or not permitted. */
-export class BackendListenError extends Error {
-  readonly code = 'BACKEND_LISTEN_FAILED';
-  /** The system error code, e.g. EADDRINUSE. */
-  readonly systemCode: string | undefined;
-  constructor(host: string, port: number, cause: NodeJS.ErrnoException) {
-    super(`cannot listen on ${host}:${port}: ${cause.code ?? cause.message}; pick another --port or --host`, { cause });
-    this.name = 'BackendListenError';
-    this.systemCode = cause.code;
-  }
 }
 
 /** How this process takes part in a multi-process backend (see backend-supervisor.ts). */

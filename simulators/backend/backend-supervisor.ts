@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { BackendOptions } from './backend-options.ts';
 import type { SupervisorUsage, WorkerDeviceView, WorkerStats } from './backend-peers.ts';
-import { BackendListenError } from './backend-server.ts';
+import { BackendListenError } from './backend-listen-error.ts';
 import {
   peerTimeoutsMs,
   type PeerAnswer,

@@ -6,7 +6,8 @@
 // With --workers 1 (the default) this process is the backend; with more it
 // is a supervisor of that many worker processes (backend-supervisor.ts).
 import { BackendOptionsError, backendUsage, parseBackendCommandLine, workerCountFor, type BackendOptions } from './backend-options.ts';
-import { BackendListenError, startBackend, type BackendHandle } from './backend-server.ts';
+import { BackendListenError } from './backend-listen-error.ts';
+import type { BackendHandle } from './backend-server.ts';
 import { startSupervisor, WorkerStartError, type SupervisorHandle } from './backend-supervisor.ts';
 
 const NAME = 'aftershock-backend';
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
 
   let handle: BackendHandle;
   try {
+    // Loaded only here: a supervisor does not need the hub, ws and sqlite.
+    const { startBackend } = await import('./backend-server.ts');
     handle = await startBackend(options);
   } catch (error) {
     const usage = error instanceof BackendOptionsError || error instanceof BackendListenError;
