@@ -32,7 +32,7 @@ export function formatPlanHeader(request: PlanRequest): string {
   const c = base.capacity;
   return [
     `plan: ${count(base.devices)} devices, ${fault.kind} (${faults[fault.kind].description}), outage ${formatDuration(fault.outageMs)}, seed ${JSON.stringify(base.seed)} (from ${request.source})`,
-    `  backend: accepts ${formatRate(c.acceptPerSecond)}, ${c.maxInFlight === Infinity ? 'unlimited' : count(c.maxInFlight)} in flight, handshake ${formatDuration(c.serviceTimeMs)}, overloaded: ${c.overload}`,
+    `  backend: accepts ${request.findCapacity ? 'the rate searched for' : formatRate(c.acceptPerSecond)}, ${c.maxInFlight === Infinity ? 'unlimited' : count(c.maxInFlight)} in flight, handshake ${formatDuration(c.serviceTimeMs)}, overloaded: ${c.overload}`,
     `  timeouts: connect ${formatDuration(base.timeouts.connectMs)}, handshake ${formatDuration(base.timeouts.handshakeMs)}, heartbeat ${formatDuration(base.timeouts.heartbeatMs)} (pings every ${formatDuration(base.timeouts.heartbeatIntervalMs)})`,
     `  times are scenario time from the restore (back) or from the fault (peak at)`,
   ].join('\n');
@@ -82,5 +82,6 @@ export function formatCapacityTable(planned: readonly PlannedPolicy[], target: R
   const note = impossible.length
     ? `\n  ${impossible.join(', ')}: no accept rate meets the target; the policy's own waits (or the in-flight limit) are the bound\n`
     : '\n';
-  return `${table(header, rows.map(([l, cell]) => [l, ...planned.map(cell)]))}${note}\nthe storm at that rate:`;
+  const at = impossible.length ? 'the storm at that rate (unlimited where no rate meets the target):' : 'the storm at that rate:';
+  return `${table(header, rows.map(([l, cell]) => [l, ...planned.map(cell)]))}${note}\n${at}`;
 }
