@@ -18,8 +18,6 @@ const workerMain = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
 
 /** How long a worker may take from fork to listening, in ms (Node start, module load, db open). */
 const WORKER_START_TIMEOUT_MS = 20_000;
-/** How long a graceful stop waits for the workers before SIGKILLing them, in ms. */
-const STOP_TIMEOUT_MS = 10_000;
 /**
  * How long a busy port is retried before start gives up, in ms: after a
  * SIGKILL of the previous backend's group, its workers may still be closing
@@ -43,7 +41,7 @@ export interface SupervisorHandle {
   readonly host: string;
   readonly port: number;
   readonly workerPids: readonly number[];
-  /** Stops every worker gracefully (SIGKILL after 10 s); resolves with the exit code for the supervisor. Idempotent. */
+  /** Stops every worker gracefully and waits for them; resolves with the exit code for the supervisor (0 if all exited 0). Idempotent. */
   stop(): Promise<number>;
 }
 
@@ -219,15 +217,15 @@ export async function startSupervisor(options: BackendOptions, count: number, ev
   }
 
   let stopped: Promise<number> | undefined;
+  // No deadline of our own: a worker burning its CPU stops only when the hog
+  // ends, exactly as a single-process backend would, and whoever stops us
+  // decides how long to wait (the harness SIGKILLs the group after its grace;
+  // a second SIGTERM/SIGINT makes main.ts exit at once, and the workers follow).
   const stop = async (): Promise<number> => {
     stopping = true;
     const live = workers.filter((worker) => worker.alive);
     for (const worker of live) sendTo(worker, { type: 'stop' });
-    const timer = setTimeout(() => {
-      for (const worker of live) if (worker.alive) worker.child.kill('SIGKILL');
-    }, STOP_TIMEOUT_MS);
     const exits = await Promise.all(live.map((worker) => worker.exited));
-    clearTimeout(timer);
     return exits.every((exit) => exit.code === 0) ? 0 : 1;
   };
 

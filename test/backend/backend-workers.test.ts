@@ -228,6 +228,20 @@ describe('process chaos reaches every process', () => {
     expect(backend.stderr()).not.toContain('exited unexpectedly');
   });
 
+  test('SIGTERM during a CPU hog: the stop waits for the hog to end, as one process would', async () => {
+    const backend = await startTwoWorkers();
+    const hogMs = 1500;
+    const startedMs = performance.now();
+    const answer = await fetch(`${backend.baseUrl}/admin/chaos/cpu`, { method: 'POST', body: JSON.stringify({ dutyCycle: 1, durationMs: hogMs }) });
+    expect(answer.status).toBe(202);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    backend.signalGroup('SIGTERM');
+    expect(await backend.exited).toEqual({ code: 0, signal: null });
+    // Not before the hog's end (50 ms of timer slack).
+    expect(performance.now() - startedMs).toBeGreaterThanOrEqual(hogMs - 50);
+    await waitUntilGone(backend.ready.workerPids!, 2000);
+  });
+
   test('SIGKILL to the supervisor alone: the workers exit within 2 s', async () => {
     const backend = await startTwoWorkers();
     await connectMany(backend, 20);
