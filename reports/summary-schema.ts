@@ -82,6 +82,11 @@ const summaryShape = {
     unreachableSamples: z.number(),
   }),
   thresholds: z.array(thresholdResult).optional(),
+  // The planner's replay of the run; only what the report draws is checked here (its owner is simulators/model).
+  model: z
+    .object({ predictedOnline: z.array(z.number()).describe('devices online at the end of each scenario second, as predicted') })
+    .optional()
+    .describe('the planner replaying this run: simulators/model/compare-to-run.ts'),
 };
 
 export const runSummarySchema = z
