@@ -13,5 +13,6 @@ export default defineScenario({
     { kind: 'kill', at: '3m30s', for: '20s' },
     { kind: 'kill', at: '5m', for: '20s' },
   ],
+  thresholds: { 'recovery.t100': ['<=6m30s'], 'devices.never_returned': ['==0'] },
   deadline: '30m',
 });

@@ -14,5 +14,7 @@ export default defineScenario({
   policy: { kind: 'seed' },
   target: { kind: 'reference' },
   chaos: [{ kind: 'kill', at: '30s', for: '2m' }],
+  // The policy's promise: one cap (6 min) after the restart, everyone is back.
+  thresholds: { 'recovery.t100': ['<=6m30s'], 'devices.never_returned': ['==0'], 'verification.early_attempts': ['==0'] },
   deadline: '20m',
 });

@@ -23,5 +23,7 @@ export default defineScenario({
     // Operators try SSH and the console first, then a graceful shutdown that hangs.
     { kind: 'stop', label: 'forced power-off, resize', at: '10m', grace: '2m', for: '3m', holdClosed: '4m' },
   ],
+  // The incident: devices came back over up to 6 minutes after the web server opened.
+  thresholds: { 'recovery.t100': ['<=6m30s'], 'devices.never_returned': ['==0'] },
   deadline: '45m',
 });
