@@ -5,9 +5,11 @@ import type { BackendPeers } from './backend-peers.ts';
 import { resolveBackendOptions, type BackendOptions, type BackendOptionsInput } from './backend-options.ts';
 import { DelayedWriteAssignmentStore } from './delayed-write-assignment-store.ts';
 import { DeviceHub } from './device-hub.ts';
+import { routeDeviceUpgrades } from './device-upgrade-router.ts';
 import { CpuHog } from './cpu-hog.ts';
 import { createHttpApi } from './http-api.ts';
 import { LocalBackend } from './local-backend.ts';
+import { OriginPublisher } from './origin-publisher.ts';
 import { ProcessMetrics } from './process-metrics.ts';
 import { BackendListenError } from './backend-listen-error.ts';
 import { writeRawHttpResponse } from './raw-http-response.ts';
@@ -65,7 +67,8 @@ export async function startBackend(input: BackendOptionsInput = {}, role?: Worke
   });
   const cpuHog = new CpuHog();
   const local = new LocalBackend({ hub, store, metrics, cpuHog });
-  const server = createServer(createHttpApi({ local, peers: role?.peers ?? null }));
+  const origin = options.originUrl === undefined ? null : new OriginPublisher(options.originUrl);
+  const server = createServer(createHttpApi({ local, peers: role?.peers ?? null, origin }));
   server.on('upgrade', (request, socket, head) => {
     const url = request.url ?? '/';
     const queryAt = url.indexOf('?');
@@ -73,10 +76,16 @@ export async function startBackend(input: BackendOptionsInput = {}, role?: Worke
     if (path === DEVICES_PATH) hub.handleUpgrade(request, socket, head);
     else writeRawHttpResponse(socket, 404, { error: `no WebSocket endpoint at ${path}; devices connect to ${DEVICES_PATH}` });
   });
+  // Plain device upgrades skip the HTTP server (the 'upgrade' route above
+  // still takes anything unusual); connections silent that long are dropped.
+  const fastUpgrades = routeDeviceUpgrades(server, DEVICES_PATH, options.helloTimeoutMs, (request, socket, head) =>
+    hub.handleUpgrade(request, socket, head),
+  );
 
   const release = async (): Promise<void> => {
     cpuHog.stop();
     hub.stop();
+    fastUpgrades.stop();
     await closeServer(server);
     metrics.stop();
     store.close();
