@@ -34,6 +34,11 @@ export interface BackendOptions {
   workers: number | 'auto';
   /** Device connections the backend should be ready for; sizes `workers: 'auto'`. */
   expectedConnections: number | null;
+  /**
+   * The content origin (CDN stand-in, simulators/origin) to publish each
+   * device's manifest to after its durable write; unset: publish nothing.
+   */
+  originUrl?: string;
 }
 
 /** Input to `startBackend`: every field has a default except where noted. */
@@ -122,6 +127,18 @@ export function validateBackendOptions(options: BackendOptions): string[] {
   if (options.expectedConnections !== null) {
     intIn('expected-connections', options.expectedConnections, 0, MAX_WORKERS * CONNECTIONS_PER_WORKER);
   }
+  if (options.originUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(options.originUrl);
+    } catch {
+      problems.push(`--origin-url must be an http URL such as http://127.0.0.1:8081, got ${JSON.stringify(options.originUrl)}`);
+    }
+    if (url !== undefined && url.protocol !== 'http:') problems.push(`--origin-url must use http:, got ${url.protocol}`);
+    else if (url !== undefined && !options.allowRemote && !isLoopbackHost(url.hostname.replace(/^\[|\]$/g, ''))) {
+      problems.push(`--origin-url host ${url.hostname} is not a loopback address; pass --allow-remote to publish there anyway`);
+    }
+  }
   if (options.workers === 'auto') {
     if (options.expectedConnections === null) problems.push('--workers auto needs --expected-connections N to size itself');
   } else {
@@ -165,6 +182,7 @@ const flags: Record<string, FlagSpec> = {
     help: `processes holding device sockets on the shared port: N, or auto = ceil(expected connections / ${CONNECTIONS_PER_WORKER}) (default 1)`,
   },
   'expected-connections': { type: 'string', key: 'expectedConnections', help: 'device connections to plan for; sizes --workers auto' },
+  'origin-url': { type: 'string', key: 'originUrl', help: 'content origin to publish each manifest to after its durable write (a failed publish is logged, never fails the PUT)' },
 };
 
 /** Environment variable for a flag: `--heartbeat-interval-ms` -> `AFTERSHOCK_BACKEND_HEARTBEAT_INTERVAL_MS`. */
@@ -223,7 +241,7 @@ export function parseBackendCommandLine(argv: readonly string[], env: NodeJS.Pro
       const value = typeof raw === 'boolean' ? raw : parseBooleanEnv(raw);
       if (value === undefined) problems.push(`${envName} must be 1/true/yes or 0/false/no, got ${JSON.stringify(raw)}`);
       else input[spec.key] = value;
-    } else if (spec.key === 'host' || spec.key === 'dbPath') {
+    } else if (spec.key === 'host' || spec.key === 'dbPath' || spec.key === 'originUrl') {
       input[spec.key] = raw;
     } else if (spec.key === 'workers' && raw === 'auto') {
       input[spec.key] = 'auto';

@@ -4,6 +4,7 @@ import { mergeDeviceViews, mergeMetrics, sumDevicesOnline } from './cluster-view
 import { DEVICE_ID_PATTERN } from './device-protocol.ts';
 import type { LocalBackend } from './local-backend.ts';
 import { MAX_CPU_HOG_MS } from './cpu-hog.ts';
+import type { OriginPublisher } from './origin-publisher.ts';
 
 /** Largest PUT body accepted, in bytes (a URL and a little JSON around it). */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -19,6 +20,8 @@ export interface HttpApiContext {
    * worker that served it: the kernel picks one per connection).
    */
   peers: BackendPeers | null;
+  /** Where manifests are published after each durable write (`--origin-url`); absent: nowhere. */
+  origin?: OriginPublisher | null;
 }
 
 /** An HTTP answer: status and JSON body. */
@@ -137,6 +140,10 @@ async function putContent(context: HttpApiContext, deviceId: string, body: strin
   // welcome), and a late push cannot undo a newer one (the hub skips older versions).
   context.local.apply({ kind: 'push', deviceId, content });
   await context.peers?.apply({ kind: 'push', deviceId, content });
+  // Also before we answer, so a device that starts after this answer finds
+  // the content at the origin even if the backend is gone by then. Never
+  // fails the PUT: the write is durable already (the publisher counts and logs).
+  await context.origin?.publish(deviceId, content);
   return ok({ deviceId, version: content.version, url: content.url });
 }
 
