@@ -1,3 +1,5 @@
+import type { FetchFailureCause } from './content-fetcher.ts';
+
 /** Why one connection attempt failed. Each sends the device back to its policy. */
 export type FailureCause =
   | 'refused'
@@ -25,6 +27,10 @@ export type FleetEvent =
   | { type: 'online'; t: number; device: number; attempt: number; handshakeMs: number }
   | { type: 'failure'; t: number; device: number; attempt: number; cause: FailureCause }
   | { type: 'lost'; t: number; device: number; cause: LossCause }
-  | { type: 'content'; t: number; device: number; version: number };
+  | { type: 'content'; t: number; device: number; version: number }
+  /** Content is on screen: fetched from the origin (not the backend); `version` is the assignment shown. */
+  | { type: 'showing'; t: number; device: number; version: number }
+  /** A fetch from the origin failed; the device keeps showing what it showed. */
+  | { type: 'content-fetch-failed'; t: number; device: number; what: 'manifest' | 'content'; cause: FetchFailureCause };
 
 export type FleetEventListener = (event: FleetEvent) => void;

@@ -1,6 +1,7 @@
 // A shard of the fleet in its own process: its own file-descriptor budget,
 // its own event loop. Started by ShardedFleet over IPC; ships its events as
 // NDJSON batches with a watermark and its counts; exits when its parent goes.
+import { HttpContentFetcher } from './content-fetcher.ts';
 import { Fleet } from './fleet.ts';
 import type { FleetEvent } from './fleet-events.ts';
 import { createPolicy } from './policy/index.ts';
@@ -12,6 +13,8 @@ const send = (message: ShardToParent): void => {
 };
 
 let fleet: Fleet | undefined;
+/** One keep-alive agent for the whole shard's origin fetches. */
+let origin: HttpContentFetcher | undefined;
 let lines: string[] = [];
 let attempts = 0;
 let batchTimer: ReturnType<typeof setInterval> | undefined;
@@ -43,6 +46,7 @@ function start(config: ShardConfig): void {
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     originMs,
     localAddressFor,
+    origin: config.originUrl ? (origin = new HttpContentFetcher(config.originUrl)) : null,
     onEvent: (event: FleetEvent) => {
       if (event.type === 'attempt') attempts++;
       lines.push(JSON.stringify(event));
@@ -55,6 +59,7 @@ function start(config: ShardConfig): void {
 async function stop(): Promise<void> {
   if (batchTimer) clearInterval(batchTimer);
   await fleet?.stop();
+  origin?.close();
   flush();
   send({ type: 'stopped' });
   process.disconnect?.();

@@ -1,6 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { realClock, type Clock } from './clock.ts';
+import type { ContentFetcher } from './content-fetcher.ts';
 import type { FailureCause, FleetEventListener, LossCause } from './fleet-events.ts';
 import type { ProtocolAdapter } from './protocol-adapter.ts';
 import { referenceAdapter } from './reference-adapter.ts';
@@ -50,6 +51,14 @@ export interface FleetOptions {
   localAddressFor?: (deviceIndex: number) => string | undefined;
   adapter?: ProtocolAdapter;
   clock?: Clock;
+  /**
+   * Where devices fetch the content they show (the origin, a CDN stand-in);
+   * null (the default): devices show nothing and fetch nothing. With one, a
+   * device fetches its manifest from the origin when it powers on, and the
+   * content of every version the backend tells it, and emits 'showing'.
+   * Showing never depends on the backend's connection.
+   */
+  origin?: ContentFetcher | null;
   onEvent: FleetEventListener;
 }
 
@@ -68,6 +77,8 @@ interface Device {
   /** Clock time of the last ping from the backend. */
   lastHeartbeatAt: number;
   contentVersion: number | null;
+  /** The version on screen, fetched from the origin; 0: nothing yet. */
+  shownVersion: number;
   socket: WebSocket | null;
   /** The TCP socket of the current attempt, to match its connect event. */
   tcp: Socket | null;
@@ -100,6 +111,7 @@ export class Fleet {
       adapter: referenceAdapter,
       originMs: clock.now(),
       localAddressFor: () => undefined,
+      origin: null,
       ...options,
       clock,
     };
@@ -121,6 +133,7 @@ export class Fleet {
         attemptStartedAt: 0,
         lastHeartbeatAt: 0,
         contentVersion: null,
+        shownVersion: 0,
         socket: null,
         tcp: null,
       });
@@ -239,6 +252,9 @@ export class Fleet {
     device.attemptStartedAt = now;
     this.setState(device, DeviceState.connecting);
     this.options.onEvent({ type: 'attempt', t: this.scenarioNow(), device: device.index, attempt: device.attempt });
+    // Attempt 0 happens once, when the device powers on: it shows its last
+    // known content from the origin, whether the backend answers or not.
+    if (device.attempt === 0 && this.options.origin !== null) this.showFromManifest(device);
     this.timers.schedule(this.deviceSlot(device), now + this.connectTimeoutRealMs);
 
     const localAddress = localAddressFor(device.index);
@@ -307,18 +323,49 @@ export class Fleet {
       device.attempt = 0;
       device.previousDelayMs = 0;
       this.options.onEvent({ type: 'online', t: this.scenarioNow(), device: device.index, attempt, handshakeMs: now - device.attemptStartedAt });
-      if (message.contentVersion !== null) this.showContent(device, message.contentVersion);
+      if (message.contentVersion !== null) this.showContent(device, message.contentVersion, message.contentUrl ?? null);
     } else if (message.kind === 'assign') {
       const ack = this.options.adapter.ackFor(message.version);
       if (ack !== null) socket.send(ack);
-      this.showContent(device, message.version);
+      this.showContent(device, message.version, message.url);
     }
   }
 
-  private showContent(device: Device, version: number): void {
+  private showContent(device: Device, version: number, url: string | null): void {
     if (device.contentVersion === version) return;
     device.contentVersion = version;
     this.options.onEvent({ type: 'content', t: this.scenarioNow(), device: device.index, version });
+    if (url !== null && device.shownVersion !== version && this.options.origin !== null) this.fetchAndShow(device, version, url);
+  }
+
+  /** At power-on: the origin's manifest, shown unless the backend has spoken first. */
+  private showFromManifest(device: Device): void {
+    void this.options.origin!.manifest(device.id).then((outcome) => {
+      if (this.stopped) return;
+      if (!outcome.ok) {
+        this.options.onEvent({ type: 'content-fetch-failed', t: this.scenarioNow(), device: device.index, what: 'manifest', cause: outcome.cause });
+      } else if (outcome.value !== null && device.contentVersion === null) {
+        this.fetchAndShow(device, outcome.value.version, outcome.value.url);
+      }
+    });
+  }
+
+  /**
+   * Downloads a version's content and puts it on screen if it is still the
+   * one wanted: the backend's latest, or the manifest's while the backend has
+   * said nothing. What was on screen stays there until then, and on failure.
+   */
+  private fetchAndShow(device: Device, version: number, url: string): void {
+    void this.options.origin!.content(url).then((outcome) => {
+      if (this.stopped) return;
+      if (!outcome.ok) {
+        this.options.onEvent({ type: 'content-fetch-failed', t: this.scenarioNow(), device: device.index, what: 'content', cause: outcome.cause });
+        return;
+      }
+      if ((device.contentVersion ?? version) !== version || device.shownVersion === version) return;
+      device.shownVersion = version;
+      this.options.onEvent({ type: 'showing', t: this.scenarioNow(), device: device.index, version });
+    });
   }
 
   private handlePing(socket: WebSocket): void {

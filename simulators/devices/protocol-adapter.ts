@@ -1,6 +1,6 @@
 /** What a message from the backend means to a device. */
 export type ServerMessage =
-  | { kind: 'welcome'; contentVersion: number | null }
+  | { kind: 'welcome'; contentVersion: number | null; /** Where that content is (absent: the backend does not say). */ contentUrl?: string | null }
   | { kind: 'assign'; version: number; url: string }
   | { kind: 'error'; message: string }
   | { kind: 'other' };

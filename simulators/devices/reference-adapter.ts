@@ -16,7 +16,8 @@ export const referenceAdapter: ProtocolAdapter = {
     switch (message?.type) {
       case 'welcome': {
         const version = message.content?.version;
-        return { kind: 'welcome', contentVersion: typeof version === 'number' ? version : null };
+        const url = (message.content as { url?: unknown } | null | undefined)?.url;
+        return { kind: 'welcome', contentVersion: typeof version === 'number' ? version : null, contentUrl: typeof url === 'string' ? url : null };
       }
       case 'assign':
         return typeof message.version === 'number' && typeof message.url === 'string'

@@ -20,6 +20,8 @@ export interface ShardConfig {
   devicesPerSourceAddress: number;
   /** How often the shard ships its events and counts, real ms. */
   batchEveryMs: number;
+  /** The content origin devices fetch what they show from; absent or null: they fetch nothing. */
+  originUrl?: string | null;
 }
 
 export type ParentToShard = { type: 'start'; config: ShardConfig } | { type: 'stop' };
