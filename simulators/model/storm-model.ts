@@ -42,7 +42,7 @@ export interface StormModelInput {
    * How the fleet starts: booting at uniform times over `rampUpMs` from
    * `startAtMs`, each device's time drawn from its boot stream as the fleet
    * does, or (replays) at `atMs[i]`, the boot a run actually gave device i.
-   * does. Absent: every device is online at time 0.
+   * Absent: every device is online at time 0.
    */
   boot?: { startAtMs: number; rampUpMs: number; atMs?: Float64Array };
   /** Stop at this scenario time even if devices are still out (default: 24 h after the restore or the boot). */

@@ -53,17 +53,24 @@ describe('the planner replays a run', () => {
   });
 
   // Real time with a stated tolerance: the issue's 5% of devices at every second.
-  // 300 devices booting over 60 s at npm start's time scale (20) is a gentle
-  // real rate (100 handshakes a real second): a stall of the fleet's event
-  // loop moves few devices, so the run follows its scenario timeline.
-  test('a real hard-kill run (300 devices, time scale 20): predicted devices online within 5% of the fleet at every second', async () => {
-    const scenario = validateScenario({ ...input, fleet: { devices: 300, rampUp: '60s' }, timeScale: 20 }, 'test');
+  // What moves the measured curve off the scenario's timeline is the machine:
+  // a fleet or backend stalled for 200 ms of real time is 4 s of scenario time
+  // at time scale 20. So the test keeps real rates gentle (300 devices booting
+  // over 90 s, a 30 s outage, time scale 10: a few devices a scenario second)
+  // and still runs beside the rest of the suite on two cores. A machine busy
+  // enough to stall a process for a whole real second (seen beside CPU-burner
+  // chaos tests) still breaks it: then it retries, with a fresh run.
+  test('a real hard-kill run (300 devices, time scale 10): predicted devices online within 5% of the fleet at every second', { retry: 2, timeout: 120_000 }, async () => {
+    const scenario = validateScenario(
+      { ...input, fleet: { devices: 300, rampUp: '90s' }, chaos: [{ kind: 'kill', at: '10s', for: '30s' }], timeScale: 10 },
+      'test',
+    );
     const runDir = join(mkdtempSync(join(tmpdir(), 'aftershock-replay-')), 'run');
     const { summary } = await runScenario({ scenario, runDir });
     expect(summary.outcome).toBe('recovered');
     expect(summary.model).toBeDefined();
     expect(summary.model!.assumed.fault).toBe('hard-kill');
     expect(summary.model!.seconds).toBe(summary.series.length);
-    expect(summary.model!.maxDeviationPct!).toBeLessThanOrEqual(5);
-  }, 120_000);
+    expect(summary.model!.maxDeviationPct!, `replay of ${runDir}`).toBeLessThanOrEqual(5);
+  });
 });
