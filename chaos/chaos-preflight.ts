@@ -28,6 +28,8 @@ function targetOffers(scenario: Scenario): { process: boolean; admin: boolean } 
   switch (scenario.target.kind) {
     case 'reference':
       return { process: true, admin: true };
+    case 'process':
+      return { process: true, admin: false };
   }
 }
 

@@ -68,7 +68,8 @@ export const scenarioSchema = z
         });
       }
     }
-    if (s.fleet.heartbeatTimeout <= s.target.heartbeatInterval) {
+    // Only targets whose ping interval the harness sets can be checked against the timeout.
+    if ('heartbeatInterval' in s.target && s.fleet.heartbeatTimeout <= s.target.heartbeatInterval) {
       ctx.addIssue({
         code: 'custom',
         path: ['fleet', 'heartbeatTimeout'],

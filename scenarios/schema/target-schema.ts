@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { positiveDuration } from './duration-schema.ts';
+import { processTargetSchema } from './process-target-schema.ts';
 
 const referenceTargetSchema = z.strictObject({
   kind: z.literal('reference'),
@@ -9,7 +10,7 @@ const referenceTargetSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).optional(),
 });
 
-export const targetSchema = z.discriminatedUnion('kind', [referenceTargetSchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? `unknown target kind; valid kinds: reference` : undefined),
+export const targetSchema = z.discriminatedUnion('kind', [referenceTargetSchema, processTargetSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? `unknown target kind; valid kinds: reference, process` : undefined),
 });
 

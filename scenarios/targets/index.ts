@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario-schema.ts';
+import { processTarget } from './process-target.ts';
 import { referenceTarget } from './reference-target.ts';
 import type { Target } from './target.ts';
 
@@ -9,6 +10,7 @@ type TargetFactories = { [K in Scenario['target']['kind']]: (config: Extract<Sce
 /** The target registry: one entry per kind. */
 export const targets: TargetFactories = {
   reference: referenceTarget,
+  process: processTarget,
 } as const;
 
 export function createTarget(config: Scenario['target']): Target {

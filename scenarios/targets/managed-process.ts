@@ -12,12 +12,24 @@ export interface ManagedProcessOptions {
   command: string;
   args: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /** Working directory; default: the harness's. */
+  cwd?: string;
   /** Stdout and stderr are appended here. */
   logPath: string;
   /** How long a start may take before it counts as failed. */
   readyTimeoutMs: number;
   /** Returns true for the stdout line that says the process is ready. */
   isReadyLine: (line: string) => boolean;
+  /**
+   * Instead of (or besides) a ready line: polled every `probeEveryMs` while
+   * the process runs; ready once it resolves `{ ready: true }`. `seen` says
+   * what the last poll found (for the error when it never passes).
+   */
+  readyProbe?: () => Promise<{ ready: boolean; seen: string }>;
+  /** What start waits for, for messages; default "a ready line on stdout". */
+  awaiting?: string;
+  /** Poll interval of `readyProbe`, real ms (default 100). */
+  probeEveryMs?: number;
 }
 
 /**
@@ -70,12 +82,18 @@ export class ManagedProcess {
 
   /** Starts the process (with `extraArgs` after the usual ones) and resolves once it printed its ready line. */
   async start(extraArgs: readonly string[] = []): Promise<void> {
-    const { name, command, args, env, readyTimeoutMs, isReadyLine } = this.options;
+    const { name, command, args, env, readyTimeoutMs, isReadyLine, readyProbe, awaiting = 'a ready line on stdout', probeEveryMs = 100 } = this.options;
     if (this.running) throw new Error(`${name} is already running (pid ${this.pid})`);
     // detached: a new process group led by the child (see signal()).
-    const child = spawn(command, [...args, ...extraArgs], { env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawn(command, [...args, ...extraArgs], { env: env ?? process.env, cwd: this.options.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child = child;
-    this.exited = once(child, 'exit').then(() => undefined);
+    // Errors after start (a signal to a gone child) are not the run's concern.
+    child.on('error', () => {});
+    // A command that cannot be spawned emits 'error' and never 'exit'.
+    this.exited = once(child, 'exit').then(
+      () => undefined,
+      () => undefined,
+    );
     child.stderr!.pipe(this.log, { end: false });
     const recent: string[] = [];
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -84,20 +102,48 @@ export class ManagedProcess {
     });
     const lines = createInterface({ input: child.stdout! });
     let spawnError: Error | undefined;
-    child.once('error', (error) => (spawnError = error));
 
     await new Promise<void>((resolve, reject) => {
+      let probeSeen = '';
+      let probeTimer: ReturnType<typeof setTimeout> | undefined;
+      let done = false;
       const timer = setTimeout(() => {
         cleanup();
-        child.kill('SIGKILL');
+        this.signal('SIGKILL');
+        const seen = readyProbe ? `; last check saw: ${probeSeen || '(no answer yet)'}` : '';
         reject(
           new AftershockError(
             'target-not-ready',
-            `${name} did not report ready within ${readyTimeoutMs} ms (awaited a ready line on stdout); last output: ${lastOutput(recent)}; see ${this.options.logPath}`,
+            `${name} did not report ready within ${readyTimeoutMs} ms (awaited ${awaiting})${seen}; last output: ${lastOutput(recent)}; see ${this.options.logPath}`,
           ),
         );
       }, readyTimeoutMs);
+      const poll = (): void => {
+        void readyProbe!().then(
+          (result) => {
+            if (done) return;
+            probeSeen = result.seen;
+            if (result.ready) {
+              cleanup();
+              resolve();
+            } else probeTimer = setTimeout(poll, probeEveryMs);
+          },
+          (error: Error) => {
+            if (done) return;
+            probeSeen = error.message;
+            probeTimer = setTimeout(poll, probeEveryMs);
+          },
+        );
+      };
+      if (readyProbe) poll();
+      const onSpawnError = (error: Error): void => {
+        spawnError = error;
+        onExit(null, null);
+      };
+      child.once('error', onSpawnError);
       const onLine = (line: string): void => {
+        recent.push(line + '\n');
+        if (recent.length > 20) recent.shift();
         this.log.write(line + '\n');
         if (isReadyLine(line)) {
           this.readyLine = line;
@@ -106,12 +152,16 @@ export class ManagedProcess {
         }
       };
       const onExit = (code: number | null, signal: string | null): void => {
+        if (done) return;
         cleanup();
-        const why = spawnError ? `could not be started (${spawnError.message}); check the command "${command}"` : `exited before it was ready (code ${code}, signal ${signal})`;
+        const why = spawnError ? `could not be started (${spawnError.message}); check the command "${command}"` : `exited before it was ready (code ${code}, signal ${signal}) while awaiting ${awaiting}`;
         reject(new AftershockError('target-start-failed', `${name} ${why}; last output: ${lastOutput(recent)}; see ${this.options.logPath}`));
       };
       const cleanup = (): void => {
+        done = true;
         clearTimeout(timer);
+        clearTimeout(probeTimer);
+        child.off('error', onSpawnError);
         lines.off('line', onLine);
         child.off('exit', onExit);
         // Keep logging after ready.
