@@ -45,8 +45,43 @@ export async function performUndo(action: UndoAction, timeoutMs = 2000): Promise
         const response = await fetch(action.url, { method: action.method, body: action.body, signal: AbortSignal.timeout(timeoutMs) });
         return `${action.method} ${action.url}: ${response.status}`;
       }
+      case 'docker': {
+        // The engine may be slow to remove a container; still, never wait on it for ever.
+        const budgetMs = Math.max(timeoutMs, 30_000);
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer from the container engine within ${budgetMs} ms`)), budgetMs);
+        });
+        try {
+          return await Promise.race([performDockerUndo(action), timeout]);
+        } finally {
+          clearTimeout(timer);
+        }
+      }
     }
   } catch (error) {
     return `failed ${action.kind}: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * Through the same engine client as the harness (testcontainers finds it the
+ * same way), loaded only when a container fault is undone. A container
+ * already gone counts as done.
+ */
+async function performDockerUndo(action: Extract<UndoAction, { kind: 'docker' }>): Promise<string> {
+  const { dockerClient, engineStatus } = await import('../../scenarios/targets/container/docker-engine.ts');
+  const container = (await dockerClient()).container.dockerode.getContainer(action.container);
+  const short = action.container.slice(0, 12);
+  try {
+    if (action.op === 'unpause') await container.unpause();
+    else if (action.op === 'update') await container.update(action.limits);
+    else await container.remove({ force: true, v: true });
+    return `docker ${action.op} ${short}`;
+  } catch (error) {
+    const status = engineStatus(error);
+    // 404: no such container; 409 on unpause: not paused.
+    if (status === 404 || (status === 409 && action.op === 'unpause')) return `docker ${action.op} ${short}: nothing to do (${status})`;
+    throw error;
   }
 }

@@ -15,7 +15,14 @@ export type UndoAction =
   /** Remove a directory, such as a cgroup the harness made. */
   | { kind: 'rmdir'; path: string }
   /** An HTTP request, such as deleting a Toxiproxy proxy. */
-  | { kind: 'http'; method: 'DELETE' | 'POST' | 'PUT'; url: string; body?: string };
+  | { kind: 'http'; method: 'DELETE' | 'POST' | 'PUT'; url: string; body?: string }
+  /**
+   * A container engine call on a container the harness started: thaw it,
+   * restore its limits (NanoCpus, Memory, MemorySwap as the engine takes
+   * them), or remove it (forced, with its anonymous volumes).
+   */
+  | { kind: 'docker'; op: 'unpause' | 'remove'; container: string }
+  | { kind: 'docker'; op: 'update'; container: string; limits: { NanoCpus?: number; Memory?: number; MemorySwap?: number } };
 
 /** The kernel's start time of a process (field 22 of /proc/PID/stat), or undefined. */
 export async function processStartTime(pid: number): Promise<string | undefined> {
