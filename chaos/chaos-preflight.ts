@@ -1,5 +1,6 @@
 import { AftershockError } from '../scenarios/errors.ts';
 import type { ChaosEvent, Scenario } from '../scenarios/scenario-schema.ts';
+import { runsReferenceImage } from '../scenarios/targets/container-target.ts';
 import { cgroupUnsupportedError, probeCgroup, type CgroupController } from './cgroup.ts';
 
 /** What a chaos kind needs from the target and the kernel. */
@@ -28,6 +29,8 @@ function targetOffers(scenario: Scenario): { process: boolean; admin: boolean } 
   switch (scenario.target.kind) {
     case 'reference':
       return { process: true, admin: true };
+    case 'container':
+      return { process: false, admin: runsReferenceImage(scenario.target) };
     case 'process':
       return { process: true, admin: false };
   }

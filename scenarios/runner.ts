@@ -77,7 +77,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   const scale = scenario.timeScale;
   const devices = scenario.fleet.devices;
   // Before anything starts: does the fleet fit this machine?
-  const checks = preflight(scenario, readMachineLimits(), { loopbackTarget: scenario.target.kind === 'reference' });
+  const checks = preflight(scenario, readMachineLimits(), { loopbackTarget: scenario.target.kind === 'reference' || scenario.target.kind === 'container' });
   assertPreflight(checks, devices);
   assertChaosPossible(scenario);
   prepareRunDir(runDir);
@@ -145,7 +145,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 
   try {
     enter('starting-target');
-    started = await createTarget(scenario.target).start({ runDir, timeScale: scale, expectedConnections: scenario.fleet.devices });
+    started = await createTarget(scenario.target).start({ runDir, timeScale: scale, expectedConnections: scenario.fleet.devices, watchdog });
     await started.process?.guardWith(watchdog);
     if (started.admin) sampler = sampleBackend(`${started.endpoints.httpBaseUrl}/metrics`, scenarioNow, emit);
     if (scenario.chaos.length > 0) assertChaosAllowed(started.endpoints, scenario.remoteTargets, options.allowRemote ?? false);

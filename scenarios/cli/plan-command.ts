@@ -3,7 +3,7 @@ import { isPolicyKind, policyDefaults, policyKinds, type PolicyParams } from '..
 import { overloadBehaviours, parseRate, type CapacityParams, type OverloadBehaviour } from '../../simulators/model/capacity-model.ts';
 import { faultKinds, isFaultKind, type FaultKind } from '../../simulators/model/fault-model.ts';
 import { findCapacity, parseRecoveryTarget, type FindCapacityResult, type RecoveryTarget } from '../../simulators/model/find-capacity.ts';
-import { faultOfChaosEvent, type ChaosEventLike } from '../../simulators/model/scenario-fault.ts';
+import { outageOfChaos, type ChaosEventLike } from '../../simulators/model/scenario-fault.ts';
 import { runStormModel, type ModelTimeouts, type StormModelInput, type StormModelResult } from '../../simulators/model/storm-model.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
@@ -126,17 +126,16 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
     timeouts.handshakeMs = scenario.fleet.handshakeTimeout;
     timeouts.heartbeatMs = scenario.fleet.heartbeatTimeout;
     timeouts.heartbeatIntervalMs = (scenario.target as { heartbeatInterval?: number }).heartbeatInterval ?? timeouts.heartbeatIntervalMs;
-    const first = (scenario.chaos as unknown as ChaosEventLike[])[0];
-    if (first) {
-      const of = faultOfChaosEvent(first);
-      if ('kind' in of) {
-        faultKind = of.kind;
-        outageMs = first.for;
-      } else if (values.fault === undefined || values.outage === undefined) {
-        throw new AftershockError('unmodelled-chaos', `scenario ${scenario.name}: ${of.reason}`);
-      }
+    const outage = outageOfChaos(scenario.chaos as unknown as ChaosEventLike[]);
+    if (outage && 'kind' in outage) {
+      faultKind = outage.kind;
+      outageMs = outage.outageMs;
+      if (outage.note) source += ` (${outage.note})`;
     } else if (values.fault === undefined || values.outage === undefined) {
-      throw new AftershockError('no-fault', `scenario ${scenario.name} has no chaos event to model; give --fault and --outage`);
+      throw new AftershockError(
+        outage ? 'unmodelled-chaos' : 'no-fault',
+        outage ? `scenario ${scenario.name}: ${outage.reason}` : `scenario ${scenario.name} has no chaos event to model; give --fault and --outage`,
+      );
     }
   }
 

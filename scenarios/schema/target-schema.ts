@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { positiveDuration } from './duration-schema.ts';
+import { memorySizeMB } from './memory-size-schema.ts';
 import { processTargetSchema } from './process-target-schema.ts';
 
 const referenceTargetSchema = z.strictObject({
@@ -10,7 +11,39 @@ const referenceTargetSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).optional(),
 });
 
-export const targetSchema = z.discriminatedUnion('kind', [referenceTargetSchema, processTargetSchema], {
-  error: (issue) => (issue.code === 'invalid_union' ? `unknown target kind; valid kinds: reference, process` : undefined),
-});
+/**
+ * A backend in a container started through the container engine
+ * (Testcontainers), with host networking so that it listens on this
+ * machine's loopback, and real CPU and memory limits.
+ */
+const containerTargetSchema = z
+  .strictObject({
+    kind: z.literal('container'),
+    /** The image to run; default: the reference backend's image (`aftershock image build`). */
+    image: z.string().min(1).optional(),
+    /** The port the backend listens on; default: a free port, passed to the image as {port} in `command` and `env`. */
+    port: z.number().int().min(1).max(65535).optional(),
+    /** Environment of the container; "{port}" in a value becomes the port. */
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name'), z.string()).prefault({}),
+    /** Arguments after the image's entry point; "{port}" becomes the port. Default for the reference image: its flags. */
+    command: z.array(z.string()).optional(),
+    /** CPU limit in cores (0.5: half of one core); default: none. */
+    cpus: z.number().min(0.01).max(64).optional(),
+    /** Memory limit in MB, or "512m" / "2g"; swap is not allowed beyond it. Default: none. */
+    memory: memorySizeMB.pipe(z.number().min(32, 'must be at least 32 MB: a Node backend needs about 40 MB to start')).optional(),
+    /** Ready once a line of the container's output contains this; default for the reference image: its ready line. */
+    readyLine: z.string().min(1).optional(),
+    /** Ready once GET on this path answers 2xx (instead of a ready line). */
+    readyPath: z.string().startsWith('/').optional(),
+    /** How long a start may take until ready; real time (the engine is not scaled). */
+    startTimeout: positiveDuration.prefault('60s'),
+    /** How often the reference backend pings each device (passed to the reference image only). */
+    heartbeatInterval: positiveDuration.prefault('30s'),
+  })
+  .refine((t) => t.readyLine === undefined || t.readyPath === undefined, { message: 'give readyLine or readyPath, not both', path: ['readyPath'] });
 
+export const targetKinds = ['reference', 'container', 'process'] as const;
+
+export const targetSchema = z.discriminatedUnion('kind', [referenceTargetSchema, containerTargetSchema, processTargetSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? `unknown target kind; valid kinds: ${targetKinds.join(', ')}` : undefined),
+});

@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario-schema.ts';
+import { containerTarget } from './container-target.ts';
 import { processTarget } from './process-target.ts';
 import { referenceTarget } from './reference-target.ts';
 import type { Target } from './target.ts';
@@ -10,6 +11,7 @@ type TargetFactories = { [K in Scenario['target']['kind']]: (config: Extract<Sce
 /** The target registry: one entry per kind. */
 export const targets: TargetFactories = {
   reference: referenceTarget,
+  container: containerTarget,
   process: processTarget,
 } as const;
 

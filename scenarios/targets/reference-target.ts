@@ -20,7 +20,7 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** The reference backend's admin routes (see simulators/backend/http-api.ts). */
-function referenceAdmin(httpBaseUrl: string): TargetAdmin {
+export function referenceAdmin(httpBaseUrl: string): TargetAdmin {
   const call = async (method: string, path: string, body?: object): Promise<void> => {
     const response = await fetch(`${httpBaseUrl}${path}`, {
       method,

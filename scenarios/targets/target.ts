@@ -1,4 +1,6 @@
+import type { ChaosWatchdog } from '../../chaos/watchdog/chaos-watchdog.ts';
 import type { ManagedProcess } from './managed-process.ts';
+import type { TargetContainer } from './target-container.ts';
 
 /** Where a started target can be reached. */
 export interface TargetEndpoints {
@@ -14,6 +16,12 @@ export interface TargetContext {
   timeScale: number;
   /** Devices the fleet will connect at most; a target may size itself for them (the reference backend starts enough workers). */
   expectedConnections?: number;
+  /**
+   * The run's chaos watchdog, when there is one: a target that creates
+   * something outside its own process tree (a container) guards its removal
+   * here from the moment it exists, so it goes even if the harness dies.
+   */
+  watchdog?: ChaosWatchdog;
 }
 
 /**
@@ -34,6 +42,11 @@ export interface StartedTarget {
   readonly process?: ManagedProcess;
   /** Controls that need the backend's cooperation (the reference backend has them). */
   readonly admin?: TargetAdmin;
+  /**
+   * The backend's container, when the harness started it through the
+   * container engine (container chaos needs it); absent for other targets.
+   */
+  readonly container?: TargetContainer;
   stop(): Promise<void>;
 }
 

@@ -3,7 +3,7 @@ import type { Scenario } from '../../scenarios/scenario-schema.ts';
 import { deviceBootAfterMs, deviceBootKey } from '../devices/device-streams.ts';
 import { unlimitedCapacity } from './capacity-model.ts';
 import type { FaultKind } from './fault-model.ts';
-import { faultOfChaosEvent, type ChaosEventLike } from './scenario-fault.ts';
+import { outageOfChaos, type ChaosEventLike } from './scenario-fault.ts';
 import { runStormModel } from './storm-model.ts';
 
 /**
@@ -61,13 +61,13 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
     let fault: { kind: FaultKind; atMs: number; outageMs: number } | null = null;
     let note: string | undefined;
     if (summary.faultAtMs !== null) {
-      const events = scenario.chaos as unknown as ChaosEventLike[];
-      const of = faultOfChaosEvent(events[0]);
+      const of = outageOfChaos(scenario.chaos as unknown as ChaosEventLike[]);
+      if (of === null) return empty('the run recorded a fault its scenario does not have');
       if ('reason' in of) return empty(of.reason);
       // Without a restore the backend stayed down to the end of the run.
       const restoredAt = restoreSeenAt(summary.series, summary.faultAtMs, summary.restoredAtMs ?? seconds * 1000);
       fault = { kind: of.kind, atMs: summary.faultAtMs, outageMs: Math.max(0, restoredAt - summary.faultAtMs) };
-      if (events.length > 1) note = `the run had ${events.length} chaos events; the planner models one outage, from the first fault to the last restore`;
+      note = of.note;
     }
 
     const { fleet } = scenario;

@@ -6,6 +6,8 @@ export interface ChaosEventLike {
   /** Scenario ms after the fleet is first online. */
   at: number;
   for: number;
+  /** After a restart, how long the backend stays closed (answering 503), ms. */
+  holdClosed?: number;
   toxic?: { type: string };
 }
 
@@ -21,6 +23,8 @@ const faultOfChaos: Record<string, (event: ChaosEventLike) => FaultKind | undefi
   freeze: () => 'freeze',
   // At 100% CPU the kernel still accepts TCP but the process answers nothing: a freeze.
   'cpu-hog': () => 'freeze',
+  // A neighbour that fills memory ends in a stalled backend: a freeze (the model has it from the start).
+  'memory-hog': () => 'freeze',
   network: (event) => (event.toxic?.type === 'timeout' ? 'network-cut' : event.toxic?.type === 'down' ? 'hard-kill' : undefined),
 };
 
@@ -35,5 +39,25 @@ export function faultOfChaosEvent(event: ChaosEventLike): { kind: FaultKind } | 
     reason: of
       ? `the planner has no model for chaos "${event.kind}" with toxic "${event.toxic?.type}"; model it with --fault`
       : `the planner has no model for chaos kind "${event.kind}" (it models ${modelledChaosKinds.join(', ')}); give --fault and --outage instead`,
+  };
+}
+
+/**
+ * The one outage the planner models for a scenario's chaos timeline: the
+ * first event's fault, from its start to the end of the last event (a
+ * restart held closed counts as down: devices get nothing but 503). Times
+ * are ms after the fleet is online.
+ */
+export function outageOfChaos(events: readonly ChaosEventLike[]): { kind: FaultKind; atMs: number; outageMs: number; note?: string } | { reason: string } | null {
+  if (events.length === 0) return null;
+  const first = events.reduce((a, b) => (b.at < a.at ? b : a));
+  const of = faultOfChaosEvent(first);
+  if ('reason' in of) return of;
+  const endMs = Math.max(...events.map((e) => e.at + e.for + (e.holdClosed ?? 0)));
+  return {
+    kind: of.kind,
+    atMs: first.at,
+    outageMs: endMs - first.at,
+    ...(events.length > 1 ? { note: `${events.length} chaos events modelled as one outage, from the first fault to the last restore` } : {}),
   };
 }
