@@ -1,5 +1,7 @@
 import { AftershockError, exitCodes } from '../errors.ts';
+import { chaosCommand } from './chaos-command.ts';
 import { compareCommand } from './compare-command.ts';
+import { exportCommand } from './export-command.ts';
 import { gateCommand } from './gate-command.ts';
 import { listCommand } from './list-command.ts';
 import { planCommand } from './plan-command.ts';
@@ -19,6 +21,10 @@ commands:
                    exit 1 when recovery got worse than the baseline's
   compare RUN_A RUN_B
                    one HTML page with both runs on the same axes
+  export k6 SCENARIO --out DIR
+                   write the scenario as a k6 script and k6 operator manifests
+  chaos play SCENARIO
+                   play only the chaos timeline (an external k6 run drives the load)
   list             list the built-in scenarios
   toxiproxy        run the embedded Toxiproxy-compatible server (stands in for toxiproxy-server)
   help             show this help (\`aftershock <command> --help\` for a command)
@@ -32,6 +38,8 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   gate: gateCommand,
   compare: compareCommand,
   list: listCommand,
+  export: exportCommand,
+  chaos: chaosCommand,
   toxiproxy: toxiproxyCommand,
 };
 
