@@ -11,6 +11,10 @@ interface Requirements {
   admin?: boolean;
   /** A usable cgroup controller. */
   cgroup?: CgroupController;
+  /** A container target: the fault goes through the container engine. */
+  container?: boolean;
+  /** The container target must have a memory limit (the OOM hog grows into it; a memory resize returns to it). */
+  memoryLimit?: boolean;
 }
 
 const requirements: { [K in ChaosEvent['kind']]: (event: Extract<ChaosEvent, { kind: K }>) => Requirements } = {
@@ -22,17 +26,23 @@ const requirements: { [K in ChaosEvent['kind']]: (event: Extract<ChaosEvent, { k
   'cpu-quota': () => ({ process: true, cgroup: 'cpu' }),
   'memory-hog': (e) => (e.cgroupLimitMB === undefined ? {} : { process: true, cgroup: 'memory' }),
   network: () => ({}),
+  'container-kill': () => ({ container: true }),
+  'container-stop': () => ({ container: true }),
+  'container-pause': () => ({ container: true }),
+  'container-resize': (e) => ({ container: true, memoryLimit: e.memory !== undefined }),
+  'container-oom': () => ({ container: true, memoryLimit: true }),
+  'container-restart': () => ({ container: true }),
 };
 
 /** What the scenario's target offers, known before it is started. */
-function targetOffers(scenario: Scenario): { process: boolean; admin: boolean } {
+function targetOffers(scenario: Scenario): { process: boolean; admin: boolean; container: boolean; memoryLimit: boolean } {
   switch (scenario.target.kind) {
     case 'reference':
-      return { process: true, admin: true };
+      return { process: true, admin: true, container: false, memoryLimit: false };
     case 'container':
-      return { process: false, admin: runsReferenceImage(scenario.target) };
+      return { process: false, admin: runsReferenceImage(scenario.target), container: true, memoryLimit: scenario.target.memory !== undefined };
     case 'process':
-      return { process: true, admin: false };
+      return { process: true, admin: false, container: false, memoryLimit: false };
   }
 }
 
@@ -49,6 +59,8 @@ export function assertChaosPossible(scenario: Scenario, probe = probeCgroup): vo
     const where = `chaos.${index} (${event.kind})`;
     if (needs.process && !offers.process) problems.push(`${where}: needs a target whose process the harness starts; target "${scenario.target.kind}" has none`);
     if (needs.admin && !offers.admin) problems.push(`${where}: needs a backend that takes chaos commands (the reference backend); target "${scenario.target.kind}" does not`);
+    if (needs.container && !offers.container) problems.push(`${where}: needs a container target (target.kind "container"); target "${scenario.target.kind}" is not one`);
+    else if (needs.memoryLimit && !offers.memoryLimit) problems.push(`${where}: needs a container target with a memory limit (target.memory, e.g. "256m")`);
     if (needs.cgroup) {
       const result = probed.get(needs.cgroup) ?? probe(needs.cgroup, process.pid);
       probed.set(needs.cgroup, result);

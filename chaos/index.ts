@@ -1,5 +1,11 @@
 import type { ChaosEvent } from '../scenarios/scenario-schema.ts';
 import type { Injector, InjectorContext } from './injector.ts';
+import { containerKillInjector } from './container-kill-injector.ts';
+import { containerOomInjector } from './container-oom-injector.ts';
+import { containerPauseInjector } from './container-pause-injector.ts';
+import { containerResizeInjector } from './container-resize-injector.ts';
+import { containerRestartInjector } from './container-restart-injector.ts';
+import { containerStopInjector } from './container-stop-injector.ts';
 import { cpuBurnInjector } from './cpu-burn-injector.ts';
 import { cpuHogInjector } from './cpu-hog-injector.ts';
 import { cpuQuotaInjector } from './cpu-quota-injector.ts';
@@ -27,6 +33,12 @@ export const injectors: Partial<InjectorFactories> = {
   'cpu-quota': cpuQuotaInjector,
   'memory-hog': memoryHogInjector,
   network: networkInjector,
+  'container-kill': containerKillInjector,
+  'container-stop': containerStopInjector,
+  'container-pause': containerPauseInjector,
+  'container-resize': containerResizeInjector,
+  'container-oom': containerOomInjector,
+  'container-restart': containerRestartInjector,
 } as const;
 
 export function createInjector(event: ChaosEvent, context: InjectorContext): Injector {

@@ -34,6 +34,15 @@ const chaosLabels: { [K in ChaosEvent['kind']]: (event: Extract<ChaosEvent, { ki
     undo: 'end the neighbour and free its memory',
   }),
   network: (e) => ({ inject: `network ${e.toxic.type} on ${e.stream} (toxicity ${e.toxicity})`, undo: `remove the ${e.toxic.type} fault` }),
+  'container-kill': () => ({ inject: 'SIGKILL the container through the engine', undo: 'start the container again' }),
+  'container-stop': (e) => ({ inject: `stop the container: SIGTERM, forced with SIGKILL after ${formatDuration(e.grace)}`, undo: 'start the container again' }),
+  'container-pause': () => ({ inject: 'pause the container (cgroup freezer)', undo: 'unpause it' }),
+  'container-resize': (e) => ({
+    inject: `resize the container live to ${[e.cpus === undefined ? '' : `${e.cpus} CPU`, e.memory === undefined ? '' : `${e.memory} MB`].filter(Boolean).join(' and ')}`,
+    undo: 'restore its former limits',
+  }),
+  'container-oom': (e) => ({ inject: `a memory hog in the container grows by ${e.rateMBps} MB/s into its memory limit until the OOM killer ends the backend`, undo: 'start the container again' }),
+  'container-restart': (e) => ({ inject: `restart the container through the engine (grace ${formatDuration(e.grace)})`, undo: 'nothing (it restarted at once)' }),
 };
 
 export function chaosLabel(event: ChaosEvent): { inject: string; undo: string } {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, positiveDuration } from './duration-schema.ts';
+import { memorySizeMB } from './memory-size-schema.ts';
 
 /**
  * Chaos events as written in a scenario. Every event has `at` (scenario time
@@ -105,7 +106,58 @@ const networkEvent = z.strictObject({
   toxicity: z.number().min(0).max(1).prefault(1),
 });
 
-const chaosSchemas = [killEvent, stopEvent, freezeEvent, cpuHogEvent, cpuBurnEvent, cpuQuotaEvent, memoryHogEvent, networkEvent] as const;
+/** Container chaos: through the container engine, on a container target. */
+
+/** SIGKILL through the engine (`docker kill`); the container is started again after `for`. */
+const containerKillEvent = z.strictObject({
+  kind: z.literal('container-kill'),
+  ...timing,
+});
+
+/** SIGTERM through the engine, SIGKILL if the container has not exited after `grace` (forced); started again after `for`. */
+const containerStopEvent = z.strictObject({
+  kind: z.literal('container-stop'),
+  ...timing,
+  grace: positiveDuration.prefault('30s'),
+});
+
+/** Freezes every process of the container (`docker pause`, the cgroup freezer); `docker unpause` on undo. */
+const containerPauseEvent = z.strictObject({
+  kind: z.literal('container-pause'),
+  ...timing,
+});
+
+/** Changes the container's limits while it runs (`docker update`); the former limits come back on undo. */
+const containerResizeEvent = z
+  .strictObject({
+    kind: z.literal('container-resize'),
+    ...timing,
+    /** CPU limit in cores. */
+    cpus: z.number().min(0.01).max(64).optional(),
+    /** Memory limit in MB or "512m"; the target must have a memory limit to return to. */
+    memory: memorySizeMB.pipe(z.number().min(32, 'must be at least 32 MB')).optional(),
+  })
+  .refine((e) => e.cpus !== undefined || e.memory !== undefined, { message: 'give cpus, memory or both' });
+
+/** A memory hog inside the container grows into the container's memory limit until the OOM killer ends the backend; started again after `for`. */
+const containerOomEvent = z.strictObject({
+  kind: z.literal('container-oom'),
+  ...timing,
+  /** How fast the hog grows, in MB per second of real time. */
+  rateMBps: z.number().gt(0).max(10_240).prefault(512),
+});
+
+/** `docker restart`: SIGTERM, SIGKILL after `grace`, start again at once. */
+const containerRestartEvent = z.strictObject({
+  kind: z.literal('container-restart'),
+  ...timing,
+  grace: duration.prefault('10s'),
+});
+
+const chaosSchemas = [
+  killEvent, stopEvent, freezeEvent, cpuHogEvent, cpuBurnEvent, cpuQuotaEvent, memoryHogEvent, networkEvent,
+  containerKillEvent, containerStopEvent, containerPauseEvent, containerResizeEvent, containerOomEvent, containerRestartEvent,
+] as const;
 
 export const chaosKinds = chaosSchemas.map((s) => s.shape.kind.value);
 
