@@ -165,6 +165,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       devicesPerShard: scenario.fleet.devicesPerShard,
       baseUrl: deviceBaseUrl,
       policy: scenario.policy,
+      protocol: scenario.protocol,
       seed: scenario.seed,
       timeScale: scale,
       rampUpMs: scenario.fleet.rampUp,

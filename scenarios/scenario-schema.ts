@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { chaosEventSchema } from './schema/chaos-schema.ts';
 import { duration, positiveDuration } from './schema/duration-schema.ts';
 import { policySchema } from './schema/policy-schema.ts';
+import { protocolSchema } from './schema/protocol-schema.ts';
 import { targetSchema } from './schema/target-schema.ts';
 import { thresholdsSchema } from './schema/thresholds-schema.ts';
 
@@ -38,6 +39,8 @@ export const scenarioSchema = z
     fleet: fleetSchema,
     policy: policySchema.prefault({ kind: 'seed' }),
     target: targetSchema.prefault({ kind: 'reference' }),
+    /** How devices speak to the target (the protocol adapter). */
+    protocol: protocolSchema.prefault({ kind: 'reference' }),
     chaos: z.array(chaosEventSchema).prefault([]),
     /** Non-loopback hosts chaos may act on (also needs --allow-remote). */
     remoteTargets: z.array(z.string().min(1)).prefault([]),

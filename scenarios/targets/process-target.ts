@@ -53,7 +53,13 @@ export function processTarget(config: ProcessTargetConfig): Target {
         isReadyLine: (line) => pattern?.test(line) ?? false,
         readyProbe: check.kind === 'log' ? undefined : () => probeOnce(check),
       });
-      await process.start();
+      try {
+        await process.start();
+      } catch (error) {
+        // Closes its log too, so a failed start leaves nothing open.
+        await process.stop();
+        throw error;
+      }
       const hostInUrl = host.includes(':') ? `[${host}]` : host;
       return {
         endpoints: { wsBaseUrl: `ws://${hostInUrl}:${port}`, httpBaseUrl: `http://${hostInUrl}:${port}` },

@@ -2,6 +2,7 @@
 // its own event loop. Started by ShardedFleet over IPC; ships its events as
 // NDJSON batches with a watermark and its counts; exits when its parent goes.
 import { HttpContentFetcher } from './content-fetcher.ts';
+import { createAdapter } from './adapters/index.ts';
 import { Fleet } from './fleet.ts';
 import type { FleetEvent } from './fleet-events.ts';
 import { createPolicy } from './policy/index.ts';
@@ -38,6 +39,7 @@ function start(config: ShardConfig): void {
     firstDevice: config.firstDevice,
     baseUrl: config.baseUrl,
     policy: createPolicy(config.policy),
+    adapter: createAdapter(config.protocol ?? { kind: 'reference' }),
     seed: config.seed,
     timeScale: config.timeScale,
     rampUpMs: config.rampUpMs,

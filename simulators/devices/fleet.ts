@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { realClock, type Clock } from './clock.ts';
 import type { ContentFetcher } from './content-fetcher.ts';
 import type { FailureCause, FleetEventListener, LossCause } from './fleet-events.ts';
-import type { ProtocolAdapter } from './protocol-adapter.ts';
+import type { ProtocolAdapter, ServerMessage } from './protocol-adapter.ts';
 import { referenceAdapter } from './reference-adapter.ts';
 import { deviceBootAfterMs, deviceBootKey, devicePolicyKey } from './device-streams.ts';
 import { subjectRng, type ReconnectPolicy, type Rng } from './policy/index.ts';
@@ -103,6 +103,8 @@ export class Fleet {
   private readonly connectTimeoutRealMs: number;
   private readonly handshakeTimeoutRealMs: number;
   private readonly heartbeatTimeoutRealMs: number;
+  /** The adapter counts any frame from the backend as a heartbeat (not only pings). */
+  private readonly messagesAreHeartbeats: boolean;
 
   constructor(options: FleetOptions) {
     const clock = options.clock ?? realClock;
@@ -119,6 +121,7 @@ export class Fleet {
     this.connectTimeoutRealMs = options.connectTimeoutMs / scale;
     this.handshakeTimeoutRealMs = options.handshakeTimeoutMs / scale;
     this.heartbeatTimeoutRealMs = options.heartbeatTimeoutMs / scale;
+    this.messagesAreHeartbeats = this.options.adapter.heartbeat === 'message';
     this.timers = new TimerQueue(clock, options.devices, (i) => this.onDeadline(this.devices[i]));
     const policyKey = devicePolicyKey(options.seed);
     for (let i = 0; i < options.devices; i++) {
@@ -308,27 +311,34 @@ export class Fleet {
     if (!device) return;
     const hello = this.options.adapter.helloFor(device.id);
     if (hello !== null) socket.send(hello);
+    if (this.options.adapter.onlineOnOpen) this.welcome(device, { kind: 'welcome', contentVersion: null });
   }
 
   private handleMessage(socket: WebSocket, data: WebSocket.RawData): void {
     const device = this.current(socket);
     if (!device) return;
+    if (this.messagesAreHeartbeats && device.state === DeviceState.online) device.lastHeartbeatAt = this.options.clock.now();
     const message = this.options.adapter.parse(data.toString());
     if (message.kind === 'welcome' && device.state !== DeviceState.online) {
-      const now = this.options.clock.now();
-      this.timers.cancel(this.deviceSlot(device));
-      this.setState(device, DeviceState.online);
-      device.lastHeartbeatAt = now;
-      const attempt = device.attempt;
-      device.attempt = 0;
-      device.previousDelayMs = 0;
-      this.options.onEvent({ type: 'online', t: this.scenarioNow(), device: device.index, attempt, handshakeMs: now - device.attemptStartedAt });
-      if (message.contentVersion !== null) this.showContent(device, message.contentVersion, message.contentUrl ?? null);
+      this.welcome(device, message);
     } else if (message.kind === 'assign') {
       const ack = this.options.adapter.ackFor(message.version);
       if (ack !== null) socket.send(ack);
       this.showContent(device, message.version, message.url);
     }
+  }
+
+  /** The device is online: its attempt ends, its policy resets. */
+  private welcome(device: Device, message: Extract<ServerMessage, { kind: 'welcome' }>): void {
+    const now = this.options.clock.now();
+    this.timers.cancel(this.deviceSlot(device));
+    this.setState(device, DeviceState.online);
+    device.lastHeartbeatAt = now;
+    const attempt = device.attempt;
+    device.attempt = 0;
+    device.previousDelayMs = 0;
+    this.options.onEvent({ type: 'online', t: this.scenarioNow(), device: device.index, attempt, handshakeMs: now - device.attemptStartedAt });
+    if (message.contentVersion !== null) this.showContent(device, message.contentVersion, message.contentUrl ?? null);
   }
 
   private showContent(device: Device, version: number, url: string | null): void {
@@ -389,6 +399,7 @@ export class Fleet {
   }
 
   private checkHeartbeats(): void {
+    if (this.options.adapter.heartbeat === 'none') return;
     const now = this.options.clock.now();
     const limit = this.heartbeatTimeoutRealMs;
     for (const device of this.devices) {

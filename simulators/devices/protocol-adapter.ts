@@ -20,4 +20,12 @@ export interface ProtocolAdapter {
   parse(data: string): ServerMessage;
   /** The frame acknowledging a content assignment, or null if none is sent. */
   ackFor(version: number): string | null;
+  /** True: a device is online as soon as its WebSocket opens (no welcome frame awaited). Default false. */
+  readonly onlineOnOpen?: boolean;
+  /**
+   * What keeps an online device alive against the heartbeat timeout:
+   * WebSocket pings from the backend ('ping', the default), any frame
+   * ('message'), or nothing ('none': no heartbeat timeout).
+   */
+  readonly heartbeat?: 'ping' | 'message' | 'none';
 }

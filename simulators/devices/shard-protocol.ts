@@ -1,4 +1,5 @@
 import type { PolicyParams } from './policy/index.ts';
+import type { ProtocolConfig } from './protocol-config.ts';
 
 /** Everything a shard process needs to run its slice of the fleet. Plain data: it crosses IPC. */
 export interface ShardConfig {
@@ -8,6 +9,8 @@ export interface ShardConfig {
   devices: number;
   baseUrl: string;
   policy: PolicyParams;
+  /** The devices' protocol adapter, by name (functions cannot cross IPC); default: the reference protocol. */
+  protocol?: ProtocolConfig;
   seed: string | number;
   timeScale: number;
   rampUpMs: number;

@@ -68,13 +68,13 @@ describe('process target: misconfiguration fails fast with what was awaited and 
   });
 
   it('a log line that never comes: names the pattern, the budget and the last output', async () => {
-    const start = processTarget(configOf({ command: [node, server, '--port', '{port}'], ready: { kind: 'log', pattern: 'ready to serve' }, startTimeout: '800ms' })).start(context());
-    await expect(start).rejects.toThrow(/did not report ready within 800 ms \(awaited a stdout line matching \/ready to serve\/\); last output: "listening on \d+"/);
+    const start = processTarget(configOf({ command: [node, server, '--port', '{port}'], ready: { kind: 'log', pattern: 'ready to serve' }, startTimeout: '2s' })).start(context());
+    await expect(start).rejects.toThrow(/did not report ready within 2000 ms \(awaited a stdout line matching \/ready to serve\/\); last output: "listening on \d+"/);
   });
 
   it('an HTTP check that never passes: names the URL and the status seen', async () => {
-    const start = processTarget(configOf({ command: [node, server, '--port', '{port}', '--no-health'], ready: { kind: 'http', url: '/health' }, startTimeout: '800ms' })).start(context());
-    await expect(start).rejects.toThrow(/did not report ready within 800 ms \(awaited GET http:\/\/127\.0\.0\.1:\d+\/health answering 2xx\); last check saw: HTTP 503/);
+    const start = processTarget(configOf({ command: [node, server, '--port', '{port}', '--no-health'], ready: { kind: 'http', url: '/health' }, startTimeout: '2s' })).start(context());
+    await expect(start).rejects.toThrow(/did not report ready within 2000 ms \(awaited GET http:\/\/127\.0\.0\.1:\d+\/health answering 2xx\); last check saw: HTTP 503/);
   });
 
   it('a TCP port nobody binds: names the port and ECONNREFUSED', async () => {
