@@ -194,7 +194,9 @@ export async function startSupervisor(options: BackendOptions, count: number, ev
 
   let address: { host: string; port: number };
   try {
-    // The first worker binds (and for port 0 picks) the port, the others join it.
+    // The first worker binds (and for port 0 picks) the port, the others join
+    // it. Also for a fixed port: the first one alone creates the db schema and
+    // switches it to WAL, so the others never race for that lock.
     address = await spawnWorker(1, options.port);
     await Promise.all(Array.from({ length: count - 1 }, (_, i) => spawnWorker(i + 2, address.port)));
   } catch (error) {
