@@ -1,5 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import type { BackendSample, RunEvent, RunOutcome } from './run-events.ts';
+import { IntegrityCollector, type IntegritySummary } from './integrity-collector.ts';
 import type { ThresholdResult } from './thresholds/evaluate-thresholds.ts';
 import type { ModelComparison } from '../simulators/model/compare-to-run.ts';
 
@@ -101,6 +102,8 @@ export interface RunSummary {
     unaccountedSamples?: number;
   };
   series: SeriesPoint[];
+  /** Nothing lost, content kept showing, the API under the storm: present when the scenario has `integrity`. */
+  integrity?: IntegritySummary;
   /** The backend's own metrics, as polled during the run (scenario time). */
   backend: {
     samples: BackendSampleFields[];
@@ -154,9 +157,11 @@ export class RunCollector {
 
   /** Real ms a timer may fire early (rounding in the event loop), scaled into scenario ms. */
   private toleranceMs = 0;
+  private readonly integrity = new IntegrityCollector();
 
   readonly add = (event: RunEvent): void => {
     this.lastT = Math.max(this.lastT, event.t);
+    this.integrity.add(event);
     switch (event.type) {
       case 'run-start': {
         this.start = event;
@@ -277,6 +282,7 @@ export class RunCollector {
     }
     const h = this.handshake;
     const reachable = this.backendSamples.filter((s): s is Extract<BackendSampleFields, { reachable: true }> => s.reachable);
+    const integrity = this.integrity.summary({ isOnline: this.isOnline, restoredAt: this.restoredAt });
     const highest = (values: (number | null)[]): number | null => {
       const numbers = values.filter((v): v is number => v !== null);
       return numbers.length > 0 ? Math.max(...numbers) : null;
@@ -313,6 +319,7 @@ export class RunCollector {
       neverReturned: { count: never.length, sample: never.slice(0, 20) },
       verification: { earlyAttempts: this.earlyAttempts, toleranceMs: this.toleranceMs },
       series: this.series.map((p) => ({ ...p, failures: { ...p.failures }, lost: { ...p.lost } })),
+      ...(integrity ? { integrity } : {}),
       backend: {
         samples: [...this.backendSamples],
         peakCpuPercent: highest(reachable.map((s) => s.cpuPercent)),

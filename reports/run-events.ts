@@ -1,4 +1,5 @@
 import type { FleetEvent } from '../simulators/devices/fleet-events.ts';
+import type { IntegrityEvent } from './integrity-events.ts';
 
 export type RunPhase = 'starting-target' | 'starting-fleet' | 'steady' | 'chaos' | 'recovering' | 'settling' | 'stopping';
 export type RunOutcome = 'recovered' | 'deadline' | 'interrupted' | 'error';
@@ -24,7 +25,8 @@ export type RunEvent =
   | { type: 'phase'; t: number; phase: RunPhase }
   | { type: 'chaos'; t: number; kind: string; action: 'inject' | 'undo' | 'note'; index: number; detail?: string }
   | { type: 'run-end'; t: number; outcome: RunOutcome; message?: string }
-  | BackendSample;
+  | BackendSample
+  | IntegrityEvent;
 
 /** One poll of the backend's own metrics; `reachable: false` when it did not answer in time. */
 export type BackendSample =

@@ -48,6 +48,59 @@ const thresholdResult = z.object({
   source: z.enum(['scenario', 'default']),
 });
 
+const apiWindow = z
+  .union([
+    z.object({
+      startMs: ms,
+      endMs: ms,
+      realDurationMs: z.number().describe('real ms'),
+      connections: z.number().int(),
+      requests: z.number().int(),
+      p50Ms: z.number().describe('real ms'),
+      p99Ms: z.number().describe('real ms'),
+      maxMs: z.number().describe('real ms'),
+      errors: z.number().int(),
+      timeouts: z.number().int(),
+      non2xx: z.number().int(),
+    }),
+    z.object({ error: z.string() }),
+  ])
+  .nullable();
+
+const integrity = z
+  .object({
+    writesPerSecond: z.number().describe('assignments per scenario second'),
+    origin: z.boolean(),
+    assignments: z.object({
+      attempted: z.number().int(),
+      acknowledged: z.number().int(),
+      failed: z.object({ total: z.number().int(), byCause: counts }),
+      lost: z.number().int().nullable().describe('acknowledged writes the backend no longer has; null: not checked'),
+      lostSample: z.array(
+        z.object({ device: z.number().int(), version: z.number().int(), url: z.string(), ackedAtMs: ms, why: z.enum(['rolled-back', 'other-url', 'version-reissued']) }),
+      ),
+      devicesChecked: z.number().int(),
+      devicesUnreadable: z.number().int(),
+    }),
+    convergence: z.object({
+      devicesOnline: z.number().int(),
+      devicesConverged: z.number().int(),
+      notConverged: z.object({ count: z.number().int(), sample: z.array(z.number().int()) }),
+      devicesShowingLatest: z.number().int().nullable(),
+      timeToConvergeMs: nullableMs.describe('from the last restore until every online device reported its final content'),
+    }),
+    contentOnScreen: z.object({
+      shareDuringOutage: z.number().min(0).max(1).nullable(),
+      deviceMsOnScreen: z.number(),
+      deviceMsTotal: z.number(),
+      devicesShowingAtEnd: z.number().int(),
+      fetchFailures: z.object({ total: z.number().int(), byCause: counts }),
+    }),
+    api: z.object({ before: apiWindow, during: apiWindow, after: apiWindow }).describe('autocannon on GET /devices/:id, real ms'),
+  })
+  .optional()
+  .describe('assignment ledger, convergence, content on screen and API latency: scenarios/integrity');
+
 const summaryShape = {
   schemaVersion: z.literal(summarySchemaVersion),
   scenario: z.string(),
@@ -74,6 +127,7 @@ const summaryShape = {
   neverReturned: z.object({ count: z.number(), sample: z.array(z.number()) }),
   verification: z.object({ earlyAttempts: z.number(), toleranceMs: z.number(), unaccountedSamples: z.number().optional() }),
   series: z.array(seriesPoint),
+  integrity,
   backend: z.object({
     samples: z.array(backendSample),
     peakCpuPercent: z.number().nullable(),
