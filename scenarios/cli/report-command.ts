@@ -9,15 +9,23 @@ import { formatThresholdTable } from '../../reports/thresholds/threshold-table.t
 import { parseThresholds, type Threshold } from '../../reports/thresholds/threshold.ts';
 import { incompleteReason, verdictOf } from '../../reports/verdict.ts';
 import { writeRunReports } from '../../reports/write-reports.ts';
+import { reportFromK6 } from '../../reports/k6/report-from-k6.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
 
 export const reportUsage = `usage: aftershock report RUN_DIR
+       aftershock report --from-k6 K6_OUTPUT.json[.gz] [--from-k6 ...] [--chaos CHAOS_EVENTS] [RUN_DIR]
 
 Rebuilds summary.json, report.html, junit.xml and summary.md of a run from
 its event stream (events.ndjson), also for a run that crashed half-way: the
 report then says it is partial. Thresholds are the ones in the run's
 scenario.json. Fields the events cannot give (such as the planner's model)
 are kept from the previous summary.json.
+
+With --from-k6: builds the same summary and reports from k6's --out json of
+a script from \`aftershock export k6\` (one file per k6 instance) and the
+chaos-events.ndjson of \`aftershock chaos play\`, into RUN_DIR (default: the
+first k6 output's folder; put it in the export's folder to use its
+scenario.json thresholds).
 
 Exit codes: 0 reports written (whatever the run's verdict), 2 bad input.`;
 
@@ -73,9 +81,20 @@ function keepExtras(rebuilt: RunSummary, runDir: string): RunSummary {
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export async function reportCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h', default: false } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h', default: false }, 'from-k6': { type: 'string', multiple: true }, chaos: { type: 'string' } },
+  });
   if (values.help) {
     console.log(reportUsage);
+    return exitCodes.passed;
+  }
+  const k6Outputs = values['from-k6'];
+  if (k6Outputs !== undefined || values.chaos !== undefined) {
+    if (k6Outputs === undefined) throw new AftershockError('bad-usage', '--chaos goes with --from-k6; a local run has its chaos in events.ndjson');
+    if (positionals.length > 1) throw new AftershockError('bad-usage', `report --from-k6 takes at most one run folder, got ${positionals.length} (${positionals.join(' ')})`);
+    await reportFromK6({ k6Outputs, chaos: values.chaos, runDir: positionals[0], thresholdsOf: thresholdsOfRun });
     return exitCodes.passed;
   }
   if (positionals.length !== 1) {
