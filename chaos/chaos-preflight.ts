@@ -35,7 +35,7 @@ const requirements: { [K in ChaosEvent['kind']]: (event: Extract<ChaosEvent, { k
 };
 
 /** What the scenario's target offers, known before it is started. */
-function targetOffers(scenario: Scenario): { process: boolean; admin: boolean; container: boolean; memoryLimit: boolean } {
+function targetOffers(scenario: Scenario): { process: boolean; admin: boolean; container: boolean; memoryLimit: boolean; /** Chaos kinds the user's hook commands perform. */ hooks?: readonly string[] } {
   switch (scenario.target.kind) {
     case 'reference':
       return { process: true, admin: true, container: false, memoryLimit: false };
@@ -43,6 +43,8 @@ function targetOffers(scenario: Scenario): { process: boolean; admin: boolean; c
       return { process: false, admin: runsReferenceImage(scenario.target), container: true, memoryLimit: scenario.target.memory !== undefined };
     case 'process':
       return { process: true, admin: false, container: false, memoryLimit: false };
+    case 'external':
+      return { process: false, admin: false, container: false, memoryLimit: false, hooks: Object.keys(scenario.target.hooks) };
   }
 }
 
@@ -57,7 +59,10 @@ export function assertChaosPossible(scenario: Scenario, probe = probeCgroup): vo
   scenario.chaos.forEach((event, index) => {
     const needs = (requirements[event.kind] as (e: ChaosEvent) => Requirements)(event);
     const where = `chaos.${index} (${event.kind})`;
-    if (needs.process && !offers.process) problems.push(`${where}: needs a target whose process the harness starts; target "${scenario.target.kind}" has none`);
+    if (needs.process && !offers.process && !offers.hooks?.includes(event.kind)) {
+      const hint = scenario.target.kind === 'external' ? ` (or target.hooks.${event.kind} with inject and undo commands, for kill, freeze and stop)` : '';
+      problems.push(`${where}: needs a target whose process the harness starts${hint}; target "${scenario.target.kind}" has none`);
+    }
     if (needs.admin && !offers.admin) problems.push(`${where}: needs a backend that takes chaos commands (the reference backend); target "${scenario.target.kind}" does not`);
     if (needs.container && !offers.container) problems.push(`${where}: needs a container target (target.kind "container"); target "${scenario.target.kind}" is not one`);
     else if (needs.memoryLimit && !offers.memoryLimit) problems.push(`${where}: needs a container target with a memory limit (target.memory, e.g. "256m")`);

@@ -1,6 +1,7 @@
 import type { ChaosEventOf } from '../scenarios/schema/chaos-schema.ts';
 import { processStartTime } from './watchdog/undo-action.ts';
 import { backendProcessOf } from './backend-process.ts';
+import { hookInjector } from './hook-injector.ts';
 import type { Injector, InjectorContext } from './injector.ts';
 
 /**
@@ -9,6 +10,8 @@ import type { Injector, InjectorContext } from './injector.ts';
  * stop (heartbeat timeout) and when handshakes never complete. Undo: SIGCONT.
  */
 export function processFreezeInjector(_event: ChaosEventOf<'freeze'>, context: InjectorContext): Injector {
+  // A backend the harness does not own (external) is faulted by the user's hook commands.
+  if (!context.target.process && context.target.hooks?.freeze) return hookInjector('freeze', context);
   const process = backendProcessOf(context, 'freeze');
   let release: (() => void) | undefined;
   let frozenPid: number | undefined;

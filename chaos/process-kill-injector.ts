@@ -1,5 +1,6 @@
 import type { ChaosEventOf } from '../scenarios/schema/chaos-schema.ts';
 import { backendProcessOf, restartBackend } from './backend-process.ts';
+import { hookInjector } from './hook-injector.ts';
 import type { Injector, InjectorContext } from './injector.ts';
 
 /**
@@ -8,6 +9,8 @@ import type { Injector, InjectorContext } from './injector.ts';
  * again, held closed first if asked.
  */
 export function processKillInjector(event: ChaosEventOf<'kill'>, context: InjectorContext): Injector {
+  // A backend the harness does not own (external) is faulted by the user's hook commands.
+  if (!context.target.process && context.target.hooks?.kill) return hookInjector('kill', context);
   const process = backendProcessOf(context, 'kill');
   let killed = false;
   return {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from '../scenarios/duration.ts';
 import type { ChaosEventOf } from '../scenarios/schema/chaos-schema.ts';
 import { backendProcessOf, restartBackend } from './backend-process.ts';
+import { hookInjector } from './hook-injector.ts';
 import type { Injector, InjectorContext } from './injector.ts';
 
 /**
@@ -10,6 +11,8 @@ import type { Injector, InjectorContext } from './injector.ts';
  * powered off. Undo starts it again, held closed first if asked.
  */
 export function processStopInjector(event: ChaosEventOf<'stop'>, context: InjectorContext): Injector {
+  // A backend the harness does not own (external) is faulted by the user's hook commands.
+  if (!context.target.process && context.target.hooks?.stop) return hookInjector('stop', context);
   const process = backendProcessOf(context, 'stop');
   let stopped = false;
   return {

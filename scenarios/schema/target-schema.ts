@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { positiveDuration } from './duration-schema.ts';
 import { memorySizeMB } from './memory-size-schema.ts';
+import { externalTargetSchema } from './external-target-schema.ts';
 import { processTargetSchema } from './process-target-schema.ts';
 
 const referenceTargetSchema = z.strictObject({
@@ -42,8 +43,8 @@ const containerTargetSchema = z
   })
   .refine((t) => t.readyLine === undefined || t.readyPath === undefined, { message: 'give readyLine or readyPath, not both', path: ['readyPath'] });
 
-export const targetKinds = ['reference', 'container', 'process'] as const;
+export const targetKinds = ['reference', 'container', 'process', 'external'] as const;
 
-export const targetSchema = z.discriminatedUnion('kind', [referenceTargetSchema, containerTargetSchema, processTargetSchema], {
+export const targetSchema = z.discriminatedUnion('kind', [referenceTargetSchema, containerTargetSchema, processTargetSchema, externalTargetSchema], {
   error: (issue) => (issue.code === 'invalid_union' ? `unknown target kind; valid kinds: ${targetKinds.join(', ')}` : undefined),
 });

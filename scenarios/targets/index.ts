@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario-schema.ts';
 import { containerTarget } from './container-target.ts';
+import { externalTarget } from './external-target.ts';
 import { processTarget } from './process-target.ts';
 import { referenceTarget } from './reference-target.ts';
 import type { Target } from './target.ts';
@@ -13,6 +14,7 @@ export const targets: TargetFactories = {
   reference: referenceTarget,
   container: containerTarget,
   process: processTarget,
+  external: externalTarget,
 } as const;
 
 export function createTarget(config: Scenario['target']): Target {

@@ -47,7 +47,21 @@ export interface StartedTarget {
    * container engine (container chaos needs it); absent for other targets.
    */
   readonly container?: TargetContainer;
+  /** The user's commands for kill, freeze and stop, for a backend the harness does not own (external). */
+  readonly hooks?: TargetHooks;
   stop(): Promise<void>;
+}
+
+/**
+ * Faults done by the user's own commands. Contract: `inject` resolves once
+ * the command exited 0; `undo` once the undo command exited 0 and, after a
+ * kill or stop, the backend is ready again; both reject, naming the command,
+ * on failure or timeout.
+ */
+export interface TargetHooks {
+  readonly kill?: { inject(): Promise<void>; undo(): Promise<void> };
+  readonly freeze?: { inject(): Promise<void>; undo(): Promise<void> };
+  readonly stop?: { inject(): Promise<void>; undo(): Promise<void> };
 }
 
 /**
