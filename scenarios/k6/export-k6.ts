@@ -146,7 +146,7 @@ export async function exportK6(options: K6ExportOptions): Promise<K6Export> {
     devices: scenario.fleet.devices,
     totalVus,
     policy: scenario.policy,
-    adapter: 'reference',
+    protocol: scenario.protocol,
     rampUpMs: scenario.fleet.rampUp,
     connectTimeoutMs: scenario.fleet.connectTimeout,
     handshakeTimeoutMs: scenario.fleet.handshakeTimeout,

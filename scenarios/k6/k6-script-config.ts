@@ -1,4 +1,5 @@
 import type { PolicyParams } from '../../simulators/devices/policy/index.ts';
+import type { ProtocolConfig } from '../../simulators/devices/protocol-config.ts';
 
 /**
  * What an exported k6 script knows about its scenario: written into the
@@ -13,8 +14,8 @@ export interface K6ScriptConfig {
   /** VUs in the whole test, over every k6 instance (`exec.vu.idInTest` runs 1..totalVus). */
   totalVus: number;
   policy: PolicyParams;
-  /** The protocol adapter's kind (the script bundles every adapter it knows). */
-  adapter: string;
+  /** How the devices speak to the target: the scenario's protocol, built by the adapter registry in the script. */
+  protocol: ProtocolConfig;
   /** Scenario-time durations, ms. */
   rampUpMs: number;
   connectTimeoutMs: number;

@@ -3,6 +3,8 @@ import { K6Fleet, type K6FleetSink, type K6Socket } from '../../scenarios/k6/scr
 import { ManualClock } from '../../simulators/devices/clock.ts';
 import { devicePolicyRng } from '../../simulators/devices/device-streams.ts';
 import { createPolicy, plannedDelays } from '../../simulators/devices/policy/index.ts';
+import { plainAdapter } from '../../simulators/devices/adapters/plain-adapter.ts';
+import type { ProtocolAdapter } from '../../simulators/devices/protocol-adapter.ts';
 import { referenceAdapter } from '../../simulators/devices/reference-adapter.ts';
 
 /** A socket that does what the test tells it, with k6's readyState and handlers. */
@@ -15,7 +17,10 @@ class FakeSocket implements K6Socket {
   onerror: (event?: { error?: unknown }) => void = () => {};
   onclose: (event?: { code?: number }) => void = () => {};
   onping: () => void = () => {};
-  constructor(readonly url: string) {}
+  readonly url: string;
+  constructor(url: string) {
+    this.url = url;
+  }
   send(data: string): void {
     if (this.readyState !== 1) throw new Error('InvalidStateError');
     this.sent.push(data);
@@ -47,7 +52,7 @@ function advanceUntil(clock: ManualClock, condition: () => boolean, limitMs = 10
   }
 }
 
-function setup(devices: number, overrides: Partial<{ connectTimeoutMs: number; handshakeTimeoutMs: number; heartbeatTimeoutMs: number }> = {}) {
+function setup(devices: number, overrides: Partial<{ connectTimeoutMs: number; handshakeTimeoutMs: number; heartbeatTimeoutMs: number; adapter: ProtocolAdapter }> = {}) {
   const clock = new ManualClock();
   const sockets: FakeSocket[] = [];
   const log: string[] = [];
@@ -66,7 +71,7 @@ function setup(devices: number, overrides: Partial<{ connectTimeoutMs: number; h
     devices,
     baseUrl: 'ws://backend:4000',
     policy,
-    adapter: referenceAdapter,
+    adapter: overrides.adapter ?? referenceAdapter,
     seed: 's',
     timeScale: 10,
     rampUpMs: 1_000,
@@ -172,5 +177,18 @@ describe('the k6 device state machine (fake sockets, manual clock)', () => {
     sockets[1].open();
     expect(fleet.stop()).toEqual({ online: 1, offline: 2 });
     expect(sockets.map((s) => s.closed)).toEqual([true, true, false]);
+  });
+
+  it("follows the scenario's protocol adapter: online on open, no heartbeat", () => {
+    const adapter = plainAdapter({ kind: 'plain', path: '/ws?id={deviceId}', token: 't', hello: '{"hi":"{deviceId}"}', heartbeat: 'none' });
+    const { clock, sockets, log, fleet } = setup(1, { adapter });
+    fleet.start();
+    clock.advance(100);
+    expect(sockets[0].url).toBe('ws://backend:4000/ws?id=d-000011');
+    sockets[0].open();
+    expect(sockets[0].sent).toEqual(['{"hi":"d-000011"}']);
+    expect(log.at(-1)).toBe('online 10#0');
+    clock.advance(60_000);
+    expect(log.filter((l) => l.startsWith('lost'))).toEqual([]);
   });
 });

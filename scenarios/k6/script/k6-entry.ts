@@ -13,8 +13,7 @@ import { WebSocket } from 'k6/websockets';
 import { k6Metadata, k6Metrics, type K6RunIdentity } from '../../../reports/k6/k6-metric-names.ts';
 import type { Clock } from '../../../simulators/devices/clock.ts';
 import { createPolicy } from '../../../simulators/devices/policy/index.ts';
-import type { ProtocolAdapter } from '../../../simulators/devices/protocol-adapter.ts';
-import { referenceAdapter } from '../../../simulators/devices/reference-adapter.ts';
+import { createAdapter } from '../../../simulators/devices/adapters/index.ts';
 import { devicesOfVu } from '../device-ownership.ts';
 import { targetUrlVariable, type K6ScriptConfig } from '../k6-script-config.ts';
 import { K6Fleet, type K6Socket } from './k6-fleet.ts';
@@ -27,11 +26,8 @@ const config: K6ScriptConfig = AFTERSHOCK_CONFIG;
 /** Scenarios (one per-vu-iterations scenario: each VU holds its devices for one long iteration) and thresholds. */
 export const options: Options = AFTERSHOCK_OPTIONS;
 
-/** Every protocol adapter the script can speak, by kind. */
-const adapters: Record<string, ProtocolAdapter> = { reference: referenceAdapter };
-
-const adapter = adapters[config.adapter];
-if (!adapter) throw new Error(`aftershock: the script has no protocol adapter "${config.adapter}"; known: ${Object.keys(adapters).join(', ')}`);
+/** The scenario's protocol adapter, from the same registry as the local fleet's. */
+const adapter = createAdapter(config.protocol);
 
 const targetUrl = (__ENV[targetUrlVariable] || config.targetUrl || '').replace(/\/+$/, '');
 if (!/^wss?:\/\//.test(targetUrl)) {

@@ -12,6 +12,10 @@ import { failureCauseOf, lossCauseOf, type K6FailureCause, type K6LossCause } fr
  * socket factory, a clock built on k6's timers, a sink for metrics), so it
  * runs in k6 and in a unit test alike.
  *
+ * The protocol adapter decides what a welcome is (or that an open socket
+ * is online), and what counts as a heartbeat: server pings (k6 answers
+ * them and reports a `ping` event), any frame, or nothing.
+ *
  * What k6 changes: the script cannot see TCP connect apart from the HTTP
  * upgrade, so `connectTimeout` bounds the time until the socket is open
  * (TCP and upgrade) and `handshakeTimeout` the time from open to welcome.
@@ -234,28 +238,35 @@ export class K6Fleet {
     this.timers.schedule(slot, this.o.clock.now() + this.handshakeTimeoutRealMs);
     const hello = this.o.adapter.helloFor(this.ids[slot]);
     if (hello !== null) socket.send(hello);
+    // An adapter without a welcome frame: the open socket is the connection.
+    if (this.o.adapter.onlineOnOpen) this.goOnline(slot);
   }
 
   private handleMessage(slot: number, socket: K6Socket, data: unknown): void {
     if (this.sockets[slot] !== socket || this.stopped || typeof data !== 'string') return;
     const message = this.o.adapter.parse(data);
-    if (message.kind === 'welcome' && (this.state[slot] === State.handshaking || this.state[slot] === State.connecting)) {
-      const now = this.o.clock.now();
-      this.timers.cancel(slot);
-      this.state[slot] = State.online;
-      this.online++;
-      this.lastHeartbeatAt[slot] = now;
-      const attempt = this.attempt[slot];
-      this.attempt[slot] = 0;
-      this.previousDelayMs[slot] = 0;
-      const lostAt = this.lostAt[slot];
-      this.lostAt[slot] = Number.NaN;
-      const scenarioNow = this.scenarioNow();
-      this.o.sink.online(this.device(slot), attempt, now - this.attemptStartedAt[slot], Number.isNaN(lostAt) ? null : scenarioNow - lostAt);
+    if (this.state[slot] === State.online && this.o.adapter.heartbeat === 'message') this.lastHeartbeatAt[slot] = this.o.clock.now();
+    if (message.kind === 'welcome' && this.state[slot] === State.handshaking) {
+      this.goOnline(slot);
     } else if (message.kind === 'assign') {
       const ack = this.o.adapter.ackFor(message.version);
       if (ack !== null && socket.readyState === OPEN) socket.send(ack);
     }
+  }
+
+  private goOnline(slot: number): void {
+    const now = this.o.clock.now();
+    this.timers.cancel(slot);
+    this.state[slot] = State.online;
+    this.online++;
+    this.lastHeartbeatAt[slot] = now;
+    const attempt = this.attempt[slot];
+    this.attempt[slot] = 0;
+    this.previousDelayMs[slot] = 0;
+    const lostAt = this.lostAt[slot];
+    this.lostAt[slot] = Number.NaN;
+    const scenarioNow = this.scenarioNow();
+    this.o.sink.online(this.device(slot), attempt, now - this.attemptStartedAt[slot], Number.isNaN(lostAt) ? null : scenarioNow - lostAt);
   }
 
   /** An error or close of the device's current socket; `code` only for close events. */
@@ -279,6 +290,8 @@ export class K6Fleet {
   }
 
   private checkHeartbeats(): void {
+    // An adapter whose backend sends nothing while idle: no heartbeat timeout.
+    if (this.o.adapter.heartbeat === 'none') return;
     const now = this.o.clock.now();
     const limit = this.heartbeatTimeoutRealMs;
     for (let slot = 0; slot < this.o.devices; slot++) {
