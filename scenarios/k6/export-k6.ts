@@ -10,6 +10,7 @@ import { vusFor } from './device-ownership.ts';
 import type { K6ScriptConfig } from './k6-script-config.ts';
 import { k6ThresholdsFor, type UnmappedThreshold } from './k6-thresholds.ts';
 import { operatorManifests, runnerOutputPath } from './operator-manifest.ts';
+import { isK6Protocol, k6ProtocolKinds } from './script/k6-adapters.ts';
 
 /**
  * Which k6 modules the script imports: `experimental` (k6/experimental/websockets
@@ -139,6 +140,13 @@ export async function exportK6(options: K6ExportOptions): Promise<K6Export> {
   const parallelism = options.parallelism ?? 1;
   const devicesPerVu = options.devicesPerVu ?? 1000;
   const totalVus = vusFor(scenario.fleet.devices, devicesPerVu, parallelism);
+  const protocol = scenario.protocol;
+  if (!isK6Protocol(protocol)) {
+    throw new AftershockError(
+      'k6-protocol-unsupported',
+      `scenario ${scenario.name} speaks protocol "${protocol.kind}", which the k6 script cannot (k6 has no Node streams or codecs); protocols the k6 export speaks: ${k6ProtocolKinds.join(', ')}`,
+    );
+  }
   const config: K6ScriptConfig = {
     scenario: scenario.name,
     seed: scenario.seed,
@@ -146,7 +154,7 @@ export async function exportK6(options: K6ExportOptions): Promise<K6Export> {
     devices: scenario.fleet.devices,
     totalVus,
     policy: scenario.policy,
-    protocol: scenario.protocol,
+    protocol,
     rampUpMs: scenario.fleet.rampUp,
     connectTimeoutMs: scenario.fleet.connectTimeout,
     handshakeTimeoutMs: scenario.fleet.handshakeTimeout,

@@ -1,5 +1,6 @@
 import type { PolicyParams } from '../../simulators/devices/policy/index.ts';
 import type { ProtocolConfig } from '../../simulators/devices/protocol-config.ts';
+import type { K6ProtocolKind } from './script/k6-adapters.ts';
 
 /**
  * What an exported k6 script knows about its scenario: written into the
@@ -15,7 +16,7 @@ export interface K6ScriptConfig {
   totalVus: number;
   policy: PolicyParams;
   /** How the devices speak to the target: the scenario's protocol, built by the adapter registry in the script. */
-  protocol: ProtocolConfig;
+  protocol: Extract<ProtocolConfig, { kind: K6ProtocolKind }>;
   /** Scenario-time durations, ms. */
   rampUpMs: number;
   connectTimeoutMs: number;

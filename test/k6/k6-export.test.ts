@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { main } from '../../scenarios/cli/main.ts';
 import { exportK6, scriptFileName } from '../../scenarios/k6/export-k6.ts';
 import { k6ThresholdsFor } from '../../scenarios/k6/k6-thresholds.ts';
+import { isK6Protocol } from '../../scenarios/k6/script/k6-adapters.ts';
 import { failureCauseOf, lossCauseOf, type K6FailureCause, type K6LossCause } from '../../scenarios/k6/script/k6-error-cause.ts';
 import { deviceIdOf as k6DeviceIdOf } from '../../scenarios/k6/script/k6-fleet.ts';
 import { validateScenario } from '../../scenarios/validate-scenario.ts';
@@ -88,6 +89,17 @@ describe('aftershock export k6', () => {
     expect(script).toContain('from "k6/websockets"');
     expect(script).toContain('from "k6/timers"');
     expect(script).not.toContain('k6/experimental');
+  });
+
+  it("bundles the scenario's protocol, and only protocols k6 can speak", async () => {
+    const outDir = tempDir();
+    const plain = validateScenario({ name: 'plain-k6', fleet: { devices: 10 }, protocol: { kind: 'plain', path: '/ws?id={deviceId}', welcome: '^ok$' } }, 'test');
+    await exportK6({ scenario: plain, outDir });
+    const script = readFileSync(join(outDir, scriptFileName), 'utf8');
+    expect(script).toMatch(/function plainAdapter\(config\d*\)/);
+    expect(script).toContain('path: "/ws?id={deviceId}"');
+    expect(isK6Protocol({ kind: 'reference' })).toBe(true);
+    expect(isK6Protocol({ kind: 'mqtt' } as never)).toBe(false);
   });
 
   it('writes a TestRun, its ConfigMap and the results claim as valid YAML with the fields the operator requires', async () => {

@@ -13,9 +13,9 @@ import { WebSocket } from 'k6/websockets';
 import { k6Metadata, k6Metrics, type K6RunIdentity } from '../../../reports/k6/k6-metric-names.ts';
 import type { Clock } from '../../../simulators/devices/clock.ts';
 import { createPolicy } from '../../../simulators/devices/policy/index.ts';
-import { createAdapter } from '../../../simulators/devices/adapters/index.ts';
 import { devicesOfVu } from '../device-ownership.ts';
 import { targetUrlVariable, type K6ScriptConfig } from '../k6-script-config.ts';
+import { createK6Adapter } from './k6-adapters.ts';
 import { K6Fleet, type K6Socket } from './k6-fleet.ts';
 
 declare const AFTERSHOCK_CONFIG: K6ScriptConfig;
@@ -26,8 +26,8 @@ const config: K6ScriptConfig = AFTERSHOCK_CONFIG;
 /** Scenarios (one per-vu-iterations scenario: each VU holds its devices for one long iteration) and thresholds. */
 export const options: Options = AFTERSHOCK_OPTIONS;
 
-/** The scenario's protocol adapter, from the same registry as the local fleet's. */
-const adapter = createAdapter(config.protocol);
+/** The scenario's protocol adapter, the same code as the local fleet's (the exporter refused any the script cannot speak). */
+const adapter = createK6Adapter(config.protocol);
 
 const targetUrl = (__ENV[targetUrlVariable] || config.targetUrl || '').replace(/\/+$/, '');
 if (!/^wss?:\/\//.test(targetUrl)) {

@@ -237,7 +237,8 @@ export class K6Fleet {
     this.state[slot] = State.handshaking;
     this.timers.schedule(slot, this.o.clock.now() + this.handshakeTimeoutRealMs);
     const hello = this.o.adapter.helloFor(this.ids[slot]);
-    if (hello !== null) socket.send(hello);
+    // The adapters a k6 script speaks (script/k6-adapters.ts) send text frames.
+    if (typeof hello === 'string') socket.send(hello);
     // An adapter without a welcome frame: the open socket is the connection.
     if (this.o.adapter.onlineOnOpen) this.goOnline(slot);
   }
