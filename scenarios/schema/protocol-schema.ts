@@ -26,10 +26,32 @@ const plainProtocolSchema = z.strictObject({
   heartbeat: z.enum(['ping', 'message', 'none']).prefault('ping'),
 });
 
-export const protocolKinds = ['reference', 'plain'] as const;
+/** Socket.IO v4 over the WebSocket transport. */
+const socketIoProtocolSchema = z.strictObject({
+  kind: z.literal('socketio'),
+  path: z.string().startsWith('/').prefault('/socket.io'),
+  namespace: z.string().startsWith('/').prefault('/'),
+  token: z.string().prefault('token-{deviceId}'),
+  /** The CONNECT auth payload, e.g. { token: "{token}" }. */
+  auth: z.record(z.string(), z.unknown()).optional(),
+  query: z.string().optional(),
+});
+
+/** MQTT 3.1.1 (version 4) or 5 over WebSocket. */
+const mqttProtocolSchema = z.strictObject({
+  kind: z.literal('mqtt'),
+  path: z.string().startsWith('/').prefault('/mqtt'),
+  version: z.union([z.literal(4), z.literal(5)]).prefault(4),
+  /** Seconds between PINGREQs (real time: the broker's clock); 1 to 65535. */
+  keepAlive: z.number().int().min(1).max(65_535).prefault(30),
+  username: z.string().optional(),
+  token: z.string().prefault('token-{deviceId}'),
+});
+
+export const protocolKinds = ['reference', 'plain', 'socketio', 'mqtt'] as const;
 
 /** How the devices speak to the target: the adapter, selected by kind. */
-export const protocolSchema = z.discriminatedUnion('kind', [referenceProtocolSchema, plainProtocolSchema], {
+export const protocolSchema = z.discriminatedUnion('kind', [referenceProtocolSchema, plainProtocolSchema, socketIoProtocolSchema, mqttProtocolSchema], {
   error: (issue) => (issue.code === 'invalid_union' ? `unknown protocol kind; valid kinds: ${protocolKinds.join(', ')}` : undefined),
 });
 

@@ -98,6 +98,7 @@ export class Fleet {
   private readonly timers: TimerQueue;
   private readonly stateCounts = new Int32Array(deviceStateNames.length);
   private heartbeatSweep: unknown;
+  private keepAliveTimer: unknown;
   private stopped = false;
   /** Real-time equivalents of the scenario timeouts, ms. */
   private readonly connectTimeoutRealMs: number;
@@ -188,6 +189,16 @@ export class Fleet {
       this.heartbeatSweep = clock.setTimeout(sweep, sweepEveryMs);
     };
     this.heartbeatSweep = clock.setTimeout(sweep, sweepEveryMs);
+    const keepAlive = this.options.adapter.keepAlive;
+    if (keepAlive) {
+      // One timer for the fleet, as for heartbeats: every online device sends its keep-alive frame.
+      const send = (): void => {
+        if (this.stopped) return;
+        for (const device of this.devices) if (device.state === DeviceState.online) device.socket?.send(keepAlive.frame);
+        this.keepAliveTimer = clock.setTimeout(send, keepAlive.everyMs);
+      };
+      this.keepAliveTimer = clock.setTimeout(send, keepAlive.everyMs);
+    }
   }
 
   /** Devices per state, e.g. { online: 1990, waiting: 10, ... }. */
@@ -211,6 +222,7 @@ export class Fleet {
     if (this.stopped) return;
     this.stopped = true;
     this.options.clock.clearTimeout(this.heartbeatSweep);
+    if (this.keepAliveTimer !== undefined) this.options.clock.clearTimeout(this.keepAliveTimer);
     this.timers.stop();
     for (const device of this.devices) {
       const socket = device.socket;
@@ -263,7 +275,7 @@ export class Fleet {
     const localAddress = localAddressFor(device.index);
     let socket: WebSocket;
     try {
-      socket = new WebSocket(adapter.urlFor(baseUrl, device.id), {
+      socket = new WebSocket(adapter.urlFor(baseUrl, device.id), adapter.subprotocol, {
         perMessageDeflate: false,
         localAddress,
         // Our own connect function tells TCP connect apart from the
@@ -317,8 +329,21 @@ export class Fleet {
   private handleMessage(socket: WebSocket, data: WebSocket.RawData): void {
     const device = this.current(socket);
     if (!device) return;
+    const adapter = this.options.adapter;
     if (this.messagesAreHeartbeats && device.state === DeviceState.online) device.lastHeartbeatAt = this.options.clock.now();
-    const message = this.options.adapter.parse(data.toString());
+    if (adapter.parseFrame) {
+      const message = adapter.parseFrame(data as Buffer, device.id);
+      if (message === 'heartbeat') device.lastHeartbeatAt = this.options.clock.now();
+      else if (message.kind === 'welcome' && device.state !== DeviceState.online) this.welcome(device, message);
+      return;
+    }
+    const text = data.toString();
+    if (adapter.respond) {
+      const reply = adapter.respond(text, device.id);
+      if (reply !== null) socket.send(reply);
+      if (adapter.isHeartbeat?.(text)) device.lastHeartbeatAt = this.options.clock.now();
+    }
+    const message = adapter.parse(text);
     if (message.kind === 'welcome' && device.state !== DeviceState.online) {
       this.welcome(device, message);
     } else if (message.kind === 'assign') {

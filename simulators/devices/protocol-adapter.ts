@@ -16,7 +16,7 @@ export interface ProtocolAdapter {
   readonly kind: string;
   /** The WebSocket URL for one device, from the target's base URL. */
   urlFor(baseUrl: string, deviceId: string): string;
-  helloFor(deviceId: string): string | null;
+  helloFor(deviceId: string): string | Uint8Array | null;
   parse(data: string): ServerMessage;
   /** The frame acknowledging a content assignment, or null if none is sent. */
   ackFor(version: number): string | null;
@@ -28,4 +28,25 @@ export interface ProtocolAdapter {
    * ('message'), or nothing ('none': no heartbeat timeout).
    */
   readonly heartbeat?: 'ping' | 'message' | 'none';
+  /** WebSocket subprotocol to ask for (MQTT brokers want "mqtt"); default none. */
+  readonly subprotocol?: string;
+  /**
+   * Present: incoming frames are handed over raw (binary protocols) instead
+   * of to `parse`; 'heartbeat' counts as one. A frame may hold part of a
+   * packet (MQTT over WebSocket), so this is the one place an adapter may
+   * keep per-device bytes, dropped when `helloFor` starts a new connection.
+   */
+  parseFrame?(data: Uint8Array, deviceId: string): ServerMessage | 'heartbeat';
+  /**
+   * A frame to send back for an incoming frame, or null (Engine.IO: the
+   * server's "2" ping gets "3"; its open packet gets the Socket.IO connect).
+   */
+  respond?(data: string, deviceId: string): string | null;
+  /** True for an incoming frame that counts as a heartbeat (as a WebSocket ping does). */
+  isHeartbeat?(data: string): boolean;
+  /**
+   * A frame every online device sends every `keepAliveEveryMs` of real time
+   * (MQTT PINGREQ); the protocol's own clock, so not scaled by timeScale.
+   */
+  readonly keepAlive?: { frame: string | Uint8Array; everyMs: number };
 }

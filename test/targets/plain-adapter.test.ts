@@ -30,7 +30,7 @@ describe('plain adapter', () => {
   it('validation names the field: a bad pattern, a path without a slash, an unknown kind', () => {
     const bad = protocolSchema.safeParse({ kind: 'plain', path: 'ws', welcome: '(' });
     expect(bad.error!.issues.map((i) => i.path.join('.')).sort()).toEqual(['path', 'welcome']);
-    expect(protocolSchema.safeParse({ kind: 'grpc' }).error!.issues[0]!.message).toBe('unknown protocol kind; valid kinds: reference, plain');
+    expect(protocolSchema.safeParse({ kind: 'grpc' }).error!.issues[0]!.message).toBe('unknown protocol kind; valid kinds: reference, plain, socketio, mqtt');
   });
 
   it('the reference kind is the reference adapter', () => {

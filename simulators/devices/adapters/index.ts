@@ -1,7 +1,9 @@
 import type { ProtocolConfig } from '../protocol-config.ts';
 import type { ProtocolAdapter } from '../protocol-adapter.ts';
 import { referenceAdapter } from '../reference-adapter.ts';
+import { mqttAdapter } from './mqtt-adapter.ts';
 import { plainAdapter } from './plain-adapter.ts';
+import { socketIoAdapter } from './socketio-adapter.ts';
 
 type AdapterFactories = { [K in ProtocolConfig['kind']]: (config: Extract<ProtocolConfig, { kind: K }>) => ProtocolAdapter };
 
@@ -9,6 +11,8 @@ type AdapterFactories = { [K in ProtocolConfig['kind']]: (config: Extract<Protoc
 export const adapters: AdapterFactories = {
   reference: () => referenceAdapter,
   plain: plainAdapter,
+  socketio: socketIoAdapter,
+  mqtt: mqttAdapter,
 } as const;
 
 export const protocolKinds = Object.keys(adapters) as ProtocolConfig['kind'][];

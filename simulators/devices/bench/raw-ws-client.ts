@@ -13,6 +13,8 @@ interface Start {
   perAddress: number;
   /** Epoch ms that is time 0 for the reported times. */
   originEpochMs: number;
+  /** Report whatever has happened by then, real ms after the start. */
+  deadlineMs: number;
 }
 
 const sockets: WebSocket[] = [];
@@ -22,12 +24,20 @@ process.on('message', (message: Start | { type: 'stop' }) => {
     process.disconnect?.();
     return;
   }
-  const { url, firstDevice, count, perAddress, originEpochMs } = message;
+  const { url, firstDevice, count, perAddress, originEpochMs, deadlineMs } = message;
   const originMs = originEpochMs - performance.timeOrigin;
   const welcomedAt: number[] = [];
   let failed = 0;
+  let reported = false;
+  const report = (): void => {
+    if (reported) return;
+    reported = true;
+    clearTimeout(deadline);
+    process.send?.({ type: 'done', welcomedAt, failed, unfinished: count - welcomedAt.length - failed, rssBytes: process.memoryUsage().rss });
+  };
+  const deadline = setTimeout(report, deadlineMs);
   const done = (): void => {
-    if (welcomedAt.length + failed === count) process.send?.({ type: 'done', welcomedAt, failed, rssBytes: process.memoryUsage().rss });
+    if (welcomedAt.length + failed === count) report();
   };
   for (let i = 0; i < count; i++) {
     const index = firstDevice + i;
@@ -35,14 +45,18 @@ process.on('message', (message: Start | { type: 'stop' }) => {
     const socket = new WebSocket(`${url}/devices`, { perMessageDeflate: false, localAddress: perAddress > 0 ? sourceAddressFor(index, perAddress) : undefined });
     sockets.push(socket);
     socket.on('open', () => socket.send(JSON.stringify({ type: 'hello', deviceId, token: `token-${deviceId}` })));
-    socket.once('message', () => {
-      welcomedAt.push(performance.now() - originMs);
+    // Each connection ends in exactly one of: welcome, or failure (error or close first).
+    let settled = false;
+    const settle = (welcomed: boolean): void => {
+      if (settled) return;
+      settled = true;
+      if (welcomed) welcomedAt.push(performance.now() - originMs);
+      else failed++;
       done();
-    });
-    socket.on('error', () => {
-      failed++;
-      done();
-    });
+    };
+    socket.once('message', () => settle(true));
+    socket.on('error', () => settle(false));
+    socket.once('close', () => settle(false));
   }
 });
 process.on('disconnect', () => process.exit(0));
