@@ -28,7 +28,7 @@ export function formatSummary(summary: RunSummary, runDir: string): string {
     ],
     ['never came back', summary.neverReturned.count === 0 ? '0' : `${summary.neverReturned.count} (e.g. device indexes ${summary.neverReturned.sample.slice(0, 5).join(', ')})`],
     ['early retries', `${summary.verification.earlyAttempts} (attempts before the policy's wait had passed)`],
-    ['planner vs measured', summary.model?.maxDeviationPct == null ? `not compared${summary.model?.note ? `: ${summary.model.note}` : ''}` : `predicted devices online within ${summary.model.maxDeviationPct}% of the fleet (${summary.model.maxDeviationDevices} devices) at every second; worst at ${formatDuration(summary.model.atMs ?? 0)}`],
+    ['planner vs measured', summary.model?.maxDeviationPct == null ? `not compared${summary.model?.note ? `: ${summary.model.note}` : ''}` : `predicted devices online within ${summary.model.maxDeviationPct}% of the fleet (${summary.model.maxDeviationDevices} devices) at every second; worst at ${formatDuration(summary.model.atMs ?? 0)}${summary.model.note ? ` (${summary.model.note})` : ''}`],
     ['run folder', runDir],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

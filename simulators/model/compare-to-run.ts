@@ -70,6 +70,16 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
       note = of.note;
     }
 
+    // Before the fault nothing should fail: failures there mean the machine
+    // could not keep the run's time scale, which the replay cannot know of.
+    const faultSecond = summary.faultAtMs === null ? seconds : Math.floor(summary.faultAtMs / 1000);
+    let failedEarly = 0;
+    for (let s = 0; s < Math.min(faultSecond, seconds); s++) for (const n of Object.values(summary.series[s].failures)) failedEarly += n;
+    if (failedEarly > 0) {
+      const behind = `${failedEarly} attempts failed before the fault: the backend or the fleet fell behind time scale ${summary.timeScale} (a busy machine?), and the replay assumes one that keeps up`;
+      note = note ? `${note}; ${behind}` : behind;
+    }
+
     const { fleet } = scenario;
     const bootKey = deviceBootKey(scenario.seed);
     const bootOffsets = new Float64Array(summary.devices);
