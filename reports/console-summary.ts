@@ -29,8 +29,47 @@ export function formatSummary(summary: RunSummary, runDir: string): string {
     ['never came back', summary.neverReturned.count === 0 ? '0' : `${summary.neverReturned.count} (e.g. device indexes ${summary.neverReturned.sample.slice(0, 5).join(', ')})`],
     ['early retries', `${summary.verification.earlyAttempts} (attempts before the policy's wait had passed)`],
     ['planner vs measured', summary.model?.maxDeviationPct == null ? `not compared${summary.model?.note ? `: ${summary.model.note}` : ''}` : `predicted devices online within ${summary.model.maxDeviationPct}% of the fleet (${summary.model.maxDeviationDevices} devices) at every second; worst at ${formatDuration(summary.model.atMs ?? 0)}${summary.model.note ? ` (${summary.model.note})` : ''}`],
+    ...integrityRows(summary),
     ['run folder', runDir],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** The integrity section's lines: nothing lost, converged, content on screen, the API before, during and after. */
+function integrityRows(summary: RunSummary): [string, string][] {
+  const integrity = summary.integrity;
+  if (!integrity) return [];
+  const { assignments, convergence, contentOnScreen, api } = integrity;
+  const share = contentOnScreen.shareDuringOutage;
+  const window = (name: keyof typeof api): string => {
+    const w = api[name];
+    if (w === null) return 'not run';
+    if ('error' in w) return `failed: ${w.error}`;
+    const latency = w.p50Ms === null ? 'no answers' : `p50 ${w.p50Ms} ms, p99 ${w.p99Ms} ms`;
+    return `${latency}, ${w.requests} of ${w.sent} requests answered in ${formatDuration(w.endMs - w.startMs)}, ${w.errors} errors (${w.timeouts} timeouts), ${w.non2xx} non-2xx`;
+  };
+  return [
+    [
+      'assignments',
+      `${assignments.acknowledged} acknowledged of ${assignments.attempted} sent, ${assignments.failed.total} not acknowledged (${causes(assignments.failed.byCause)}); ` +
+        `LOST ${assignments.lost ?? 'not checked'}` +
+        (assignments.lostSample.length > 0 ? ` (e.g. device ${assignments.lostSample[0].device} v${assignments.lostSample[0].version}, ${assignments.lostSample[0].why})` : ''),
+    ],
+    [
+      'converged',
+      `${convergence.devicesConverged} of ${convergence.devicesOnline} online devices report their latest content` +
+        (convergence.notConverged.count > 0 ? ` (not: e.g. device indexes ${convergence.notConverged.sample.slice(0, 5).join(', ')})` : '') +
+        `; time to converge after restore ${orDash(convergence.timeToConvergeMs)}`,
+    ],
+    [
+      'content on screen',
+      share === null
+        ? 'no fault'
+        : `${+(share * 100).toFixed(3)}% of device-time during the faults (${integrity.origin ? 'from the origin' : 'as delivered by the backend'}; ${contentOnScreen.fetchFailures.total} failed fetches)`,
+    ],
+    ['API before the fault', window('before')],
+    ['API during the storm', window('during')],
+    ['API after recovery', window('after')],
+  ];
 }

@@ -213,7 +213,7 @@ export class IntegrityCollector {
     }
     const restoredAt = context.restoredAt;
     const timeToConvergeMs =
-      restoredAt === null || notConvergedCount > 0 || !this.checkRan ? null : Math.max(0, Number.isFinite(lastConvergedAt) ? lastConvergedAt - restoredAt : 0);
+      restoredAt === null || notConvergedCount > 0 || !this.checkRan ? null : Math.round(Math.max(0, Number.isFinite(lastConvergedAt) ? lastConvergedAt - restoredAt : 0));
 
     // Content on screen while a fault was in effect. Without the origin,
     // what the backend delivered is what is shown.

@@ -20,12 +20,13 @@ export interface ApiWindowResult {
   /** Real ms the load ran. */
   realDurationMs: number;
   connections: number;
-  /** Requests answered (any status). */
+  /** Requests sent, and answered (any status); the rest were cut off unanswered when the window ended, or failed. */
+  sent: number;
   requests: number;
-  /** Latency of answered requests, real ms. */
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
+  /** Latency of requests answered 2xx, real ms; null when none was. */
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
   /** Connection errors (refused, reset) and timeouts (autocannon counts timeouts among errors too). */
   errors: number;
   timeouts: number;

@@ -64,14 +64,39 @@ export function planRun(scenario: Scenario): RunPlan {
 
   const { fleet, timeScale } = scenario;
   const pad = (text: string): string => text.padEnd(10);
+  const integrity = integrityLines(scenario, pad);
   const lines = [
     `plan: ${scenario.name}, ${fleet.devices} devices, seed ${JSON.stringify(scenario.seed)}, time scale ${timeScale}` +
       (timeScale > 1 ? ` (${formatDuration(timeScale * 1000)} of scenario time per real second)` : ' (real time)'),
+    ...integrity.start.slice(0, 1),
     `  ${pad('0s')}start target (${scenario.target.kind})`,
+    ...integrity.start.slice(1),
     `  ${pad('0s')}start fleet: devices boot over ${formatDuration(fleet.rampUp)}`,
     `  ${pad('online')}wait until all ${fleet.devices} devices are online (at most ${formatDuration(scenario.onlineTimeout)})`,
+    ...integrity.online,
     ...steps.map((s) => `  ${pad(`+${formatDuration(s.afterOnlineMs)}`)}chaos #${s.index + 1} ${s.action}: ${chaosLabel(s.event)[s.action]}`),
     `  ${pad('then')}record until every device is back, then ${formatDuration(scenario.settle)} more; stop at ${formatDuration(scenario.deadline)} at the latest`,
+    ...integrity.end,
   ];
   return { scenario, chaos: steps, lines };
+}
+
+/** The integrity checks' part of the plan: what is written, measured and checked, and when. */
+function integrityLines(scenario: Scenario, pad: (text: string) => string): { start: string[]; online: string[]; end: string[] } {
+  const integrity = scenario.integrity;
+  if (!integrity) return { start: [], online: [], end: [] };
+  const { apiLoad } = integrity;
+  return {
+    start: [
+      ...(integrity.origin ? [`  ${pad('0s')}start the content origin (devices fetch what they show from it; chaos never touches it)`] : []),
+      ...(integrity.seedContent ? [`  ${pad('0s')}assign first content to all ${scenario.fleet.devices} devices through the API, before they boot`] : []),
+    ],
+    online: [
+      `  ${pad('online')}assign content to random devices, ${integrity.writesPerSecond}/s, until every device is back; record every acknowledged write`,
+      ...(apiLoad === false
+        ? []
+        : [`  ${pad('online')}API load (autocannon, ${apiLoad.connections} connections, ${formatDuration(apiLoad.duration)} each): before the first fault, from the last restore, after recovery`]),
+    ],
+    end: [`  ${pad('end')}read every device back: no acknowledged write lost, every online device on its latest content`],
+  };
 }

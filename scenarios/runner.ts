@@ -13,6 +13,7 @@ import { evaluateThresholds } from '../reports/thresholds/evaluate-thresholds.ts
 import { writeRunReports } from '../reports/write-reports.ts';
 import { ShardedFleet } from '../simulators/devices/sharded-fleet.ts';
 import { EventMerger } from './event-merger.ts';
+import { IntegrityRun } from './integrity/integrity-run.ts';
 import { sampleBackend } from './backend-sampler.ts';
 import { AftershockError } from './errors.ts';
 import { planRun, type RunPlan } from './plan-run.ts';
@@ -134,6 +135,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
   let failure: unknown;
   let progressTimer: ReturnType<typeof setInterval> | undefined;
   let sampler: { stop: () => void } | undefined;
+  let integrity: IntegrityRun | undefined;
   /** Samples at which the shards' counts did not add up to the fleet. */
   let unaccountedSamples = 0;
   // Synchronous last resort if the harness exits without reaching `finally`.
@@ -145,7 +147,27 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 
   try {
     enter('starting-target');
-    started = await createTarget(scenario.target).start({ runDir, timeScale: scale, expectedConnections: scenario.fleet.devices, watchdog });
+    // The content origin first: the backend is told where to publish manifests.
+    if (scenario.integrity) {
+      integrity = await IntegrityRun.start({
+        config: scenario.integrity,
+        runDir,
+        devices,
+        seed: scenario.seed,
+        timeScale: scale,
+        deadlineMs: scenario.deadline,
+        now: scenarioNow,
+        emit,
+        watchdog,
+      });
+    }
+    started = await createTarget(scenario.target).start({
+      runDir,
+      timeScale: scale,
+      expectedConnections: scenario.fleet.devices,
+      watchdog,
+      ...(integrity?.originUrl ? { originUrl: integrity.originUrl } : {}),
+    });
     await started.process?.guardWith(watchdog);
     if (started.admin) sampler = sampleBackend(`${started.endpoints.httpBaseUrl}/metrics`, scenarioNow, emit);
     if (scenario.chaos.length > 0) assertChaosAllowed(started.endpoints, scenario.remoteTargets, options.allowRemote ?? false);
@@ -158,6 +180,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       deviceBaseUrl = `ws://${proxy.listenHost}:${proxy.listenPort}`;
     }
 
+    // Every device gets its first content before it boots, as in real life.
+    await integrity?.begin(started.endpoints.httpBaseUrl, runAbort.signal);
     enter('starting-fleet');
     const shardSources: string[] = [];
     const runningFleet = await ShardedFleet.start({
@@ -176,6 +200,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       // Spread over 127.1.x.y only when the target is IPv4 loopback.
       devicesPerSourceAddress: new URL(deviceBaseUrl).hostname.startsWith('127.') ? scenario.fleet.devicesPerSourceAddress : 0,
       batchEveryMs: 50,
+      originUrl: integrity?.originUrl ?? null,
       onEvents: (shard, events, watermark) => merger.push(shardSources[shard], events, watermark),
       onShardFailure: (_shard, message) => {
         shardFailure ??= new AftershockError('fleet-shard-failed', `${message}; the run cannot account for its devices (see the run folder's events.ndjson)`);
@@ -208,6 +233,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 
     enter('steady');
     const steadyAt = scenarioNow();
+    integrity?.onSteady(plan.chaos.length > 0 ? plan.chaos[0].afterOnlineMs : null);
     const injectors = new Map<number, Injector>();
     if (plan.chaos.length > 0) enter('chaos');
     for (const step of plan.chaos) {
@@ -236,11 +262,16 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     }
 
     enter('recovering');
+    integrity?.onRecovering(plan.chaos.length > 0);
     const recovered = await waitFor(allOnline, deadlineAt, scenarioNow, runAbort.signal);
+    const integrityRecovered = integrity?.onRecovered();
     if (recovered) {
       enter('settling');
       await until(Math.min(scenarioNow() + scenario.settle, deadlineAt));
     }
+    // Read every device back while the fleet and the backend still run.
+    await integrityRecovered;
+    await integrity?.verify(runAbort.signal);
     outcome = recovered ? 'recovered' : 'deadline';
   } catch (error) {
     if (shardFailure) failure = shardFailure;
@@ -257,6 +288,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     }
     await proxy?.stop().catch(() => undefined);
     await started?.stop().catch(() => undefined);
+    await integrity?.stop();
     await watchdog.close();
     process.off('exit', killOnExit);
     emit({

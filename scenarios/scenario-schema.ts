@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { chaosEventSchema } from './schema/chaos-schema.ts';
 import { duration, positiveDuration } from './schema/duration-schema.ts';
+import { integritySchema, maxRealWritesPerSecond } from './schema/integrity-schema.ts';
 import { policySchema } from './schema/policy-schema.ts';
 import { protocolSchema } from './schema/protocol-schema.ts';
 import { targetSchema } from './schema/target-schema.ts';
@@ -50,6 +51,8 @@ export const scenarioSchema = z
     settle: duration.prefault('10s'),
     /** The run stops at this scenario time after the fleet started, recovered or not. */
     deadline: positiveDuration.prefault('30m'),
+    /** Nothing lost, content keeps showing, the API under the storm: see scenarios/schema/integrity-schema.ts. Off when absent. */
+    integrity: integritySchema.optional(),
     /** k6-style pass/fail conditions on the run's metrics (`'recovery.t99': ['<6m']`); a breach exits 1. */
     thresholds: thresholdsSchema.prefault({}),
   })
@@ -79,6 +82,7 @@ export const scenarioSchema = z
         message: `must be longer than target.heartbeatInterval (${s.target.heartbeatInterval} ms), or every healthy device would time out`,
       });
     }
+    if (s.integrity) checkIntegrity(s, ctx);
     s.chaos.forEach((event, i) => {
       if (event.at + event.for > s.deadline) {
         ctx.addIssue({
@@ -89,6 +93,42 @@ export const scenarioSchema = z
       }
     });
   });
+
+type ParsedScenario = z.output<typeof scenarioSchema>;
+
+/** Integrity checks need the reference API and protocol, and rates the machine can honour. */
+function checkIntegrity(s: ParsedScenario, ctx: z.RefinementCtx): void {
+  const integrity = s.integrity!;
+  const realRate = integrity.writesPerSecond * s.timeScale;
+  if (realRate > maxRealWritesPerSecond) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['integrity', 'writesPerSecond'],
+      message: `is ${realRate} writes per real second at time scale ${s.timeScale}, above the bound of ${maxRealWritesPerSecond}; lower it or the time scale`,
+    });
+  }
+  if (integrity.origin && s.target.kind !== 'reference') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['integrity', 'origin'],
+      message: `needs target kind reference (it is told where to publish manifests with --origin-url), got ${s.target.kind}; set origin: false`,
+    });
+  }
+  if (s.protocol.kind !== 'reference') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['integrity'],
+      message: `needs protocol kind reference (devices learn their content from its welcome and assign frames), got ${s.protocol.kind}`,
+    });
+  }
+  if (integrity.apiLoad !== false && integrity.apiLoad.duration / s.timeScale < 50) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['integrity', 'apiLoad', 'duration'],
+      message: `is ${(integrity.apiLoad.duration / s.timeScale).toFixed(1)} ms of real time at time scale ${s.timeScale}, below the 50 ms floor; lengthen it`,
+    });
+  }
+}
 
 /** What a user writes. */
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -17,6 +17,15 @@ export interface ThresholdResult extends Threshold {
 export const defaultThresholds: readonly Threshold[] = [parseCondition('devices.never_returned', '==0') as Threshold];
 
 /**
+ * A run with integrity checks is also held to "nothing lost, everything
+ * converged" unless its scenario says otherwise: the incident's promise.
+ */
+export const integrityDefaultThresholds: readonly Threshold[] = [
+  parseCondition('integrity.assignments_lost', '==0') as Threshold,
+  parseCondition('integrity.devices_not_converged', '==0') as Threshold,
+];
+
+/**
  * Evaluates thresholds against a summary: a pure function of the two. A
  * metric the run did not measure fails its threshold (a gate must not pass on
  * missing data); a recovery percentile that never happened counts as
@@ -26,7 +35,9 @@ export function evaluateThresholds(thresholds: readonly Threshold[], summary: Ru
   const declared = new Set(thresholds.map((t) => t.metric));
   const all = [
     ...thresholds.map((t) => ({ threshold: t, source: 'scenario' as const })),
-    ...defaultThresholds.filter((t) => !declared.has(t.metric)).map((t) => ({ threshold: t, source: 'default' as const })),
+    ...[...defaultThresholds, ...(summary.integrity ? integrityDefaultThresholds : [])]
+      .filter((t) => !declared.has(t.metric))
+      .map((t) => ({ threshold: t, source: 'default' as const })),
   ];
   return all.map(({ threshold, source }) => {
     const raw = metrics[threshold.metric].value(summary);

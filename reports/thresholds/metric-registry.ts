@@ -76,6 +76,36 @@ export const metrics = {
   'backend.peak_rss_mb': { unit: 'megabytes', description: "backend's peak resident memory", value: (s) => s.backend.peakRssMB },
   'backend.peak_event_loop_delay_ms': { unit: 'real-ms', description: "backend's worst event-loop delay", value: (s) => s.backend.peakEventLoopDelayMs },
   'backend.unreachable_samples': { unit: 'count', description: 'metric polls the backend did not answer in time', value: (s) => s.backend.unreachableSamples },
+  'integrity.assignments_lost': {
+    unit: 'count',
+    description: 'writes the API acknowledged that the backend no longer had after recovery (scenario integrity)',
+    value: (s) => s.integrity?.assignments.lost ?? null,
+  },
+  'integrity.devices_not_converged': {
+    unit: 'count',
+    description: "online devices not reporting the backend's current content after recovery",
+    value: (s) => (s.integrity?.assignments.lost == null ? null : s.integrity.convergence.notConverged.count),
+  },
+  'integrity.time_to_converge': {
+    unit: 'duration',
+    description: 'time from the restore until every online device reported its final content',
+    value: (s) => (s.integrity === undefined || s.restoredAtMs === null ? null : (s.integrity.convergence.timeToConvergeMs ?? Number.POSITIVE_INFINITY)),
+  },
+  'integrity.content_on_screen_pct': {
+    unit: 'percent',
+    description: 'share of device-time with content on screen while a fault was in effect',
+    higherIsBetter: true,
+    value: (s) => (s.integrity?.contentOnScreen.shareDuringOutage == null ? null : s.integrity.contentOnScreen.shareDuringOutage * 100),
+  },
+  'integrity.api_p99_during': {
+    unit: 'real-ms',
+    description: 'p99 latency of GET /devices/:id during the reconnect storm (real ms)',
+    value: (s) => {
+      const during = s.integrity?.api.during;
+      // Nothing answered during the storm: infinitely slow, not unmeasured.
+      return during && 'p99Ms' in during ? (during.p99Ms ?? Number.POSITIVE_INFINITY) : null;
+    },
+  },
   'verification.early_attempts': { unit: 'count', description: "attempts made before the policy's wait had passed (a harness self-check)", value: (s) => s.verification.earlyAttempts },
 } as const satisfies Record<string, MetricDefinition>;
 

@@ -18,6 +18,7 @@ const notInK6 = {
   peak: 'k6 thresholds have no peak-per-second aggregation',
   backend: 'the backend is sampled by `aftershock chaos play`, not by k6',
   harness: 'a self-check of the harness computed from the planned waits',
+  integrity: 'the assignment ledger, the content origin and the API load run in `aftershock run` only',
 };
 
 /** One entry per scenario metric: forgetting one is a compile error. */
@@ -41,6 +42,11 @@ const mappings: Record<MetricName, Mapping> = {
   'backend.peak_event_loop_delay_ms': { reason: notInK6.backend },
   'backend.unreachable_samples': { reason: notInK6.backend },
   'verification.early_attempts': { reason: notInK6.harness },
+  'integrity.assignments_lost': { reason: notInK6.integrity },
+  'integrity.devices_not_converged': { reason: notInK6.integrity },
+  'integrity.time_to_converge': { reason: notInK6.integrity },
+  'integrity.content_on_screen_pct': { reason: notInK6.integrity },
+  'integrity.api_p99_during': { reason: notInK6.integrity },
 };
 
 /** k6 writes the same operators; aftershock's `==` is exact, so it becomes k6's `===`. */

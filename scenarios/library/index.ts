@@ -1,6 +1,7 @@
 import type { ScenarioInput } from '../scenario-schema.ts';
 import flapping from './flapping.ts';
 import hardKill from './hard-kill.ts';
+import killUnderWrites from './kill-under-writes.ts';
 import networkPartition from './network-partition.ts';
 import nov4CpuLockup from './nov4-cpu-lockup.ts';
 import oct7MemoryExhaustion from './oct7-memory-exhaustion.ts';
@@ -14,4 +15,5 @@ export const builtInScenarios: Readonly<Record<string, ScenarioInput>> = {
   'network-partition': networkPartition,
   flapping,
   'slow-network': slowNetwork,
+  'kill-under-writes': killUnderWrites,
 };

@@ -56,6 +56,7 @@ export function referenceTarget(config: ReferenceTargetConfig): Target {
           '--db', join(context.runDir, 'backend.db'),
           '--heartbeat-interval-ms', String(heartbeatRealMs),
           '--exit-with-stdin',
+          ...(context.originUrl === undefined ? [] : ['--origin-url', context.originUrl]),
           // One process holds at most ~20k sockets here: past 16k devices the
           // backend becomes a supervisor plus workers sharing the port, all in
           // one process group, so process chaos still hits the whole backend.

@@ -22,6 +22,8 @@ export interface TargetContext {
    * here from the moment it exists, so it goes even if the harness dies.
    */
   watchdog?: ChaosWatchdog;
+  /** The content origin the backend publishes manifests to (`integrity.origin`); a target that cannot is free to ignore it. */
+  originUrl?: string;
 }
 
 /**
