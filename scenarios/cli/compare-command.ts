@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { renderCompareReport } from '../../reports/compare/compare-report.ts';
 import { loadSummary, summaryPathOf } from '../../reports/summary-file.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
+import { compareTargetsCommand, compareTargetsUsage } from './compare-targets-command.ts';
 
 export const compareUsage = `usage: aftershock compare RUN_A RUN_B [--out FILE]
 
@@ -21,13 +22,15 @@ Exit codes: 0 page written, 2 bad input.`;
 const runName = (path: string): string => basename(dirname(summaryPathOf(path)));
 
 export async function compareCommand(argv: string[]): Promise<number> {
+  // Two targets instead of two runs: run both, then compare (compare-targets-command.ts).
+  if (argv.some((arg) => /^--target-[ab](=|$)/.test(arg))) return compareTargetsCommand(argv);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
   });
   if (values.help) {
-    console.log(compareUsage);
+    console.log(`${compareUsage}\n\nor, to run one scenario against two targets first:\n${compareTargetsUsage}`);
     return exitCodes.passed;
   }
   if (positionals.length !== 2) {

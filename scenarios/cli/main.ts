@@ -3,6 +3,7 @@ import { chaosCommand } from './chaos-command.ts';
 import { compareCommand } from './compare-command.ts';
 import { exportCommand } from './export-command.ts';
 import { gateCommand } from './gate-command.ts';
+import { imageCommand } from './image-command.ts';
 import { listCommand } from './list-command.ts';
 import { planCommand } from './plan-command.ts';
 import { reportCommand } from './report-command.ts';
@@ -21,6 +22,9 @@ commands:
                    exit 1 when recovery got worse than the baseline's
   compare RUN_A RUN_B
                    one HTML page with both runs on the same axes
+  compare --target-a T --target-b T [SCENARIO]
+                   run one scenario against two targets (two sizes) and compare
+  image build      build the reference backend's container image (no registry)
   export k6 SCENARIO --out DIR
                    write the scenario as a k6 script and k6 operator manifests
   chaos play SCENARIO
@@ -37,6 +41,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   report: reportCommand,
   gate: gateCommand,
   compare: compareCommand,
+  image: imageCommand,
   list: listCommand,
   export: exportCommand,
   chaos: chaosCommand,
