@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),
     include: ['test/**/*.test.ts'],
+    // Container tests: nothing may be left in the engine after the suite (a no-op without Docker).
+    globalSetup: ['test/containers/docker-leftovers.global.ts'],
     // Integration tests start real processes and sockets; give them room.
     testTimeout: 60_000,
     hookTimeout: 30_000,
