@@ -20,6 +20,9 @@ import { planRun, type RunPlan } from './plan-run.ts';
 import { assertPreflight, preflight, readMachineLimits } from './preflight.ts';
 import type { Scenario } from './scenario-schema.ts';
 import { createTarget, type StartedTarget } from './targets/index.ts';
+import { probeProtocol } from './targets/protocol-probe.ts';
+import { createAdapter } from '../simulators/devices/adapters/index.ts';
+import { deviceIdOf } from '../simulators/devices/fleet.ts';
 import { compareModelToRun } from '../simulators/model/compare-to-run.ts';
 
 /** A snapshot for progress displays, taken every `progressEveryMs`. */
@@ -169,6 +172,12 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       ...(integrity?.originUrl ? { originUrl: integrity.originUrl } : {}),
     });
     await started.process?.guardWith(watchdog);
+    // A backend that does not speak the scenario's protocol fails here, with
+    // what came back, rather than as a storm of handshake timeouts.
+    if (scenario.protocol.kind !== 'reference') {
+      const probeMs = Math.max(2000, (scenario.fleet.connectTimeout + scenario.fleet.handshakeTimeout) / scale);
+      await probeProtocol(`the ${scenario.target.kind} target at ${started.endpoints.wsBaseUrl}`, started.endpoints.wsBaseUrl, createAdapter(scenario.protocol), deviceIdOf(0), probeMs);
+    }
     if (started.admin) sampler = sampleBackend(`${started.endpoints.httpBaseUrl}/metrics`, scenarioNow, emit);
     if (scenario.chaos.length > 0) assertChaosAllowed(started.endpoints, scenario.remoteTargets, options.allowRemote ?? false);
 
