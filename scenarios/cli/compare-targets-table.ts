@@ -56,14 +56,24 @@ export interface SizeVerdict {
 
 const value = (summary: RunSummary, metric: MetricName): number | null => metrics[metric].value(summary);
 
+/** Differences smaller than this (in %) are noise, not a verdict. */
+export const verdictTolerancePct = 5;
+
+/** Which run did worse on a lower-is-better metric by more than the tolerance, if either. */
 function worse(a: RunSummary, b: RunSummary, metric: MetricName): 'A' | 'B' | undefined {
   const va = value(a, metric);
   const vb = value(b, metric);
   if (va === null || vb === null || va === vb) return undefined;
+  const [low, high] = va < vb ? [va, vb] : [vb, va];
+  if (Number.isFinite(high) && high - low <= (Math.abs(low) * verdictTolerancePct) / 100) return undefined;
   return va > vb ? 'A' : 'B';
 }
 
-/** Says in one sentence whether the smaller size recovered more slowly or with more failures. Pure. */
+/**
+ * Says in one sentence whether the smaller size recovered more slowly (t99,
+ * else t100) or with more failures (devices that never came back, else
+ * failed attempts), each by more than 5%. Pure.
+ */
 export function sizeVerdict(a: ComparedTarget, b: ComparedTarget): SizeVerdict {
   const smaller = smallerOf(a.target, b.target);
   const slower = worse(a.summary, b.summary, 'recovery.t99') ?? worse(a.summary, b.summary, 'recovery.t100');
