@@ -28,7 +28,10 @@ export interface ModelComparison {
     fleetStartAtMs: number;
     /** When the backend took handshakes again, as the devices saw it (see `restoreSeenAt`). */
     restoredAtMs: number | null;
-    /** Handshake time: the run's median real handshake, scaled to scenario ms. */
+    /**
+     * Handshake time: the run's own, second by second (see `handshakeTimesOf`);
+     * where it has none, its median real handshake, scaled to scenario ms.
+     */
     serviceTimeMs: number;
     capacity: 'unlimited';
   };
@@ -88,6 +91,7 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
     const bootAtMs = bootTimesOf(bootOffsets, summary.series, summary.faultAtMs, fleetStartAtMs);
     const resetNoticeTimesMs = fault ? noticeTimesOf(summary.series, fault.atMs, fault.atMs + fault.outageMs) : undefined;
     const serviceTimeMs = summary.handshakeMs.p50 * summary.timeScale;
+    const serviceTimeAt = handshakeTimesOf(summary);
     const target = scenario.target as { heartbeatInterval?: number };
 
     const result = runStormModel({
@@ -103,6 +107,7 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
       fault,
       resetNoticeTimesMs,
       capacity: { ...unlimitedCapacity, serviceTimeMs },
+      ...(serviceTimeAt ? { serviceTimeAt } : {}),
       boot: { startAtMs: fleetStartAtMs, rampUpMs: fleet.rampUp, atMs: bootAtMs },
       untilMs: seconds * 1000,
     });
@@ -131,6 +136,47 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
   } catch (error) {
     return empty(`the planner could not replay this run: ${(error as Error).message}`);
   }
+}
+
+/**
+ * How long the run's handshakes took, by when they started, scenario ms:
+ * the measured handshake latency is part of the backend the replay models
+ * (a fleet and backend sharing two cores at time scale 20 take a real
+ * second, 20 scenario seconds, for a handshake while thousands boot, and
+ * a few milliseconds in the calm after). The summary has the latency of the
+ * handshakes that completed in each second; a handshake of median latency L
+ * completing in second s started about L before its middle. A handshake the
+ * replay starts at t takes the latency of the nearest such start.
+ */
+export function handshakeTimesOf(summary: RunSummary): { at: (tMs: number) => number; maxMs: number } | undefined {
+  const points = (summary.handshakeSeries ?? []).filter((p) => p.count > 0);
+  if (points.length === 0) return undefined;
+  const starts: number[] = [];
+  const latencies: number[] = [];
+  for (const p of points) {
+    const latencyMs = p.p50 * summary.timeScale;
+    starts.push(p.t + 500 - latencyMs);
+    latencies.push(latencyMs);
+  }
+  const order = starts.map((_, k) => k).sort((a, b) => starts[a] - starts[b]);
+  const at = Float64Array.from(order, (k) => starts[k]);
+  const ms = Float64Array.from(order, (k) => latencies[k]);
+  return {
+    maxMs: Math.max(...latencies),
+    at(tMs) {
+      let lo = 0;
+      let hi = at.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (at[mid] < tMs) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo === 0) return ms[0];
+      if (lo === at.length) return ms[at.length - 1];
+      const w = (tMs - at[lo - 1]) / (at[lo] - at[lo - 1]);
+      return ms[lo - 1] + w * (ms[lo] - ms[lo - 1]);
+    },
+  };
 }
 
 /**
