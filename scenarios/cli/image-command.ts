@@ -10,7 +10,8 @@ and the backend copied into one layer. A container target with no image
 uses it (and builds it when it is missing or out of date).
 
   --tag TAG   image name (default: ${referenceImageName})
-  --force     build even when an image with the same contents has the tag
+  --force     build even when an image with the same contents has the tag,
+              without the engine's layer cache
   --quiet     print only the result
 
 Needs a container engine (Docker: \`docker info\` must work).

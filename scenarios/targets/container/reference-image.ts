@@ -286,8 +286,8 @@ async function withBuildLock<T>(tag: string, fn: () => Promise<T>, timeoutMs = 3
  * Builds the reference backend's image FROM scratch, with no registry: the
  * running Node runtime, its shared libraries and the backend copied into one
  * layer. Skips the build when an image with the same contents already has
- * the tag (`force` builds anyway); removes the image a rebuild replaces,
- * unless a container still uses it.
+ * the tag (`force` builds anyway, without the engine's layer cache);
+ * removes the image a rebuild replaces, unless a container still uses it.
  */
 export async function buildReferenceImage(options: { tag?: string; force?: boolean; onLine?: (line: string) => void } = {}): Promise<ImageBuildResult> {
   const started = performance.now();
@@ -300,7 +300,7 @@ export async function buildReferenceImage(options: { tag?: string; force?: boole
     if (existing && !options.force && existing.Config?.Labels?.[sourceHashLabel] === hash) {
       return { tag, imageId: existing.Id, sizeBytes: existing.Size, built: false, durationMs: performance.now() - started };
     }
-    const stream = await docker.buildImage(tarArchive(contextEntries(recipe, hash)), { t: tag, rm: true, forcerm: true, labels: aftershockLabels() });
+    const stream = await docker.buildImage(tarArchive(contextEntries(recipe, hash)), { t: tag, rm: true, forcerm: true, nocache: options.force === true, labels: aftershockLabels() });
     await followBuild(stream, options.onLine);
     const image = await inspectImage(docker, tag);
     if (!image) throw new AftershockError('image-build-failed', `the engine reported no error but has no image ${tag}; see the engine's log`);
