@@ -18,10 +18,21 @@ export class TimerQueue {
   private readonly clock: Clock;
   private readonly fire: (subject: number) => void;
 
-  constructor(clock: Clock, subjectCount: number, fire: (subject: number) => void) {
+  /**
+   * Most deadlines fired in one turn of the event loop. Thousands of devices
+   * fall due together in a storm; firing them all in one synchronous batch
+   * blocks socket I/O for seconds, and handshake timeouts then fire on
+   * replies that are already waiting in the socket buffers. After this many,
+   * the queue yields and goes on in the next turn (deadlines are only ever
+   * late, never early).
+   */
+  private readonly maxFiresPerTurn: number;
+
+  constructor(clock: Clock, subjectCount: number, fire: (subject: number) => void, maxFiresPerTurn = 200) {
     this.clock = clock;
     this.fire = fire;
     this.liveToken = new Int32Array(subjectCount);
+    this.maxFiresPerTurn = maxFiresPerTurn;
   }
 
   /** Sets the subject's single deadline to `dueAtMs` (clock time), replacing any other. */
@@ -59,12 +70,14 @@ export class TimerQueue {
     this.timer = undefined;
     this.timerDueAt = Infinity;
     const now = this.clock.now();
-    while (this.dueAt.length > 0 && this.dueAt[0] <= now) {
+    let fired = 0;
+    while (this.dueAt.length > 0 && this.dueAt[0] <= now && fired < this.maxFiresPerTurn) {
       const subject = this.subjects[0];
       const token = this.tokens[0];
       this.pop();
       if (this.liveToken[subject] === token) {
         this.liveToken[subject]++;
+        fired++;
         this.fire(subject);
       }
     }

@@ -41,3 +41,23 @@ test('keeps order over many random deadlines', () => {
   expect(fired).toHaveLength(n);
   for (let i = 1; i < n; i++) expect(fired[i]).toBeGreaterThanOrEqual(fired[i - 1]);
 });
+
+test('fires at most maxFiresPerTurn per turn, then yields and goes on', () => {
+  const clock = new ManualClock();
+  const turns: number[] = [];
+  let inTurn = 0;
+  // Each clock timer callback is one turn of the event loop; count fires per turn.
+  const realSetTimeout = clock.setTimeout.bind(clock);
+  clock.setTimeout = (callback, delayMs) =>
+    realSetTimeout(() => {
+      inTurn = 0;
+      callback();
+      turns.push(inTurn);
+    }, delayMs);
+  const queue = new TimerQueue(clock, 1000, () => inTurn++, 100);
+  for (let i = 0; i < 1000; i++) queue.schedule(i, 10);
+  clock.advance(50);
+  expect(turns.reduce((a, b) => a + b, 0)).toBe(1000);
+  expect(Math.max(...turns)).toBe(100);
+  expect(turns.filter((n) => n > 0)).toHaveLength(10);
+});
