@@ -116,6 +116,8 @@ export class Fleet {
       localAddressFor: () => undefined,
       origin: null,
       ...options,
+      // Given explicitly as undefined (a shard with spreading off) it means the same as absent.
+      localAddressFor: options.localAddressFor ?? (() => undefined),
       clock,
     };
     const scale = options.timeScale;
