@@ -33,16 +33,20 @@ const MAX_BODY_BYTES = 64 * 1024;
  * Fetches over plain HTTP with one keep-alive agent for the whole fleet (a
  * shard), at most `maxSockets` connections: thousands of devices booting at
  * once queue for a connection instead of opening thousands. `timeoutMs` is
- * real time and includes the wait in that queue.
+ * real time from when the request has a connection: the queue is the
+ * simulator's economy, not the origin's slowness, so it does not count
+ * (a request still gives up after `queueLimitMs` in all).
  */
 export class HttpContentFetcher implements ContentFetcher {
   readonly #originUrl: string;
   readonly #timeoutMs: number;
+  readonly #queueLimitMs: number;
   readonly #agent: Agent;
 
-  constructor(originUrl: string, options: { timeoutMs?: number; maxSockets?: number } = {}) {
+  constructor(originUrl: string, options: { timeoutMs?: number; maxSockets?: number; queueLimitMs?: number } = {}) {
     this.#originUrl = originUrl.replace(/\/$/, '');
     this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#queueLimitMs = options.queueLimitMs ?? 60_000;
     this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 32 });
   }
 
@@ -96,10 +100,15 @@ export class HttpContentFetcher implements ContentFetcher {
         resolve({ ok: false, cause: 'error' });
         return;
       }
+      // Idle time on the connection, once there is one; and a bound on everything.
+      req.setTimeout(this.#timeoutMs, () => {
+        settle({ ok: false, cause: 'timeout' });
+        req.destroy();
+      });
       const timer = setTimeout(() => {
         settle({ ok: false, cause: 'timeout' });
         req.destroy();
-      }, this.#timeoutMs);
+      }, this.#queueLimitMs);
       req.on('error', (error: NodeJS.ErrnoException) => {
         const cause: FetchFailureCause = error.code === 'ECONNREFUSED' ? 'refused' : error.code === 'ECONNRESET' || error.code === 'EPIPE' ? 'reset' : 'error';
         settle({ ok: false, cause });

@@ -62,6 +62,14 @@ export interface FleetOptions {
   onEvent: FleetEventListener;
 }
 
+/**
+ * A failed fetch from the origin is tried again after 5 s, 10 s, 20 s, 40 s
+ * and 80 s of scenario time, as long as it is still wanted; then the device
+ * waits until the backend tells it a new version.
+ */
+const originRetries = 5;
+const originRetryBaseMs = 5000;
+
 /** Per-device state. Kept small: one of these per simulated device. */
 interface Device {
   readonly index: number;
@@ -98,6 +106,8 @@ export class Fleet {
   private readonly timers: TimerQueue;
   private readonly stateCounts = new Int32Array(deviceStateNames.length);
   private heartbeatSweep: unknown;
+  /** Pending retries of origin fetches (few: only after failures), cleared by stop(). */
+  private readonly originRetryTimers = new Set<unknown>();
   private keepAliveTimer: unknown;
   private stopped = false;
   /** Real-time equivalents of the scenario timeouts, ms. */
@@ -113,7 +123,6 @@ export class Fleet {
       firstDevice: 0,
       adapter: referenceAdapter,
       originMs: clock.now(),
-      localAddressFor: () => undefined,
       origin: null,
       ...options,
       // Given explicitly as undefined (a shard with spreading off) it means the same as absent.
@@ -224,6 +233,8 @@ export class Fleet {
     if (this.stopped) return;
     this.stopped = true;
     this.options.clock.clearTimeout(this.heartbeatSweep);
+    for (const timer of this.originRetryTimers) this.options.clock.clearTimeout(timer);
+    this.originRetryTimers.clear();
     if (this.keepAliveTimer !== undefined) this.options.clock.clearTimeout(this.keepAliveTimer);
     this.timers.stop();
     for (const device of this.devices) {
@@ -376,11 +387,14 @@ export class Fleet {
   }
 
   /** At power-on: the origin's manifest, shown unless the backend has spoken first. */
-  private showFromManifest(device: Device): void {
+  private showFromManifest(device: Device, attempt = 0): void {
     void this.options.origin!.manifest(device.id).then((outcome) => {
       if (this.stopped) return;
       if (!outcome.ok) {
         this.options.onEvent({ type: 'content-fetch-failed', t: this.scenarioNow(), device: device.index, what: 'manifest', cause: outcome.cause });
+        this.retryOrigin(attempt, () => {
+          if (device.contentVersion === null) this.showFromManifest(device, attempt + 1);
+        });
       } else if (outcome.value !== null && device.contentVersion === null) {
         this.fetchAndShow(device, outcome.value.version, outcome.value.url);
       }
@@ -392,17 +406,31 @@ export class Fleet {
    * one wanted: the backend's latest, or the manifest's while the backend has
    * said nothing. What was on screen stays there until then, and on failure.
    */
-  private fetchAndShow(device: Device, version: number, url: string): void {
+  private fetchAndShow(device: Device, version: number, url: string, attempt = 0): void {
+    const wanted = (): boolean => (device.contentVersion ?? version) === version && device.shownVersion !== version;
     void this.options.origin!.content(url).then((outcome) => {
       if (this.stopped) return;
       if (!outcome.ok) {
         this.options.onEvent({ type: 'content-fetch-failed', t: this.scenarioNow(), device: device.index, what: 'content', cause: outcome.cause });
+        this.retryOrigin(attempt, () => {
+          if (wanted()) this.fetchAndShow(device, version, url, attempt + 1);
+        });
         return;
       }
-      if ((device.contentVersion ?? version) !== version || device.shownVersion === version) return;
+      if (!wanted()) return;
       device.shownVersion = version;
       this.options.onEvent({ type: 'showing', t: this.scenarioNow(), device: device.index, version });
     });
+  }
+
+  /** Runs `again` after the retry wait of `attempt` (scenario time), unless the retries are used up or the fleet stops. */
+  private retryOrigin(attempt: number, again: () => void): void {
+    if (attempt >= originRetries) return;
+    const timer = this.options.clock.setTimeout(() => {
+      this.originRetryTimers.delete(timer);
+      if (!this.stopped) again();
+    }, (originRetryBaseMs * 2 ** attempt) / this.options.timeScale);
+    this.originRetryTimers.add(timer);
   }
 
   private handlePing(socket: WebSocket): void {

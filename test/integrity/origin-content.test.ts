@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from 'vitest';
 import { freePort } from '../../scenarios/targets/reference-target.ts';
-import { HttpContentFetcher } from '../../simulators/devices/content-fetcher.ts';
+import { HttpContentFetcher, type ContentFetcher } from '../../simulators/devices/content-fetcher.ts';
 import { Fleet } from '../../simulators/devices/fleet.ts';
 import type { FleetEvent } from '../../simulators/devices/fleet-events.ts';
 import { createPolicy } from '../../simulators/devices/policy/index.ts';
@@ -121,5 +121,39 @@ describe('content comes from the origin, not the backend', () => {
     expect(events.filter((e) => e.type === 'content-fetch-failed').map((e) => e.type === 'content-fetch-failed' && `${e.what}:${e.cause}`).sort()).toEqual(['content:refused', 'manifest:refused']);
     expect(events.some((e) => e.type === 'online')).toBe(true);
     expect(events.some((e) => e.type === 'showing')).toBe(false);
+  });
+
+  test('a failed fetch is tried again after 5 s, 10 s, ... of scenario time until the content is on screen', async () => {
+    let manifestCalls = 0;
+    const flaky: ContentFetcher = {
+      manifest: async () => (++manifestCalls <= 2 ? { ok: false, cause: 'timeout' } : { ok: true, value: { version: 3, url: 'http://origin/content/x' } }),
+      content: async () => ({ ok: true, value: undefined }),
+      close: () => undefined,
+    };
+    const events: FleetEvent[] = [];
+    // No backend at all: the device keeps failing to connect, and shows its content anyway.
+    const fleet = new Fleet({
+      devices: 1,
+      baseUrl: `ws://127.0.0.1:${await freePort()}`,
+      policy,
+      seed: 'origin',
+      timeScale: 50,
+      rampUpMs: 0,
+      connectTimeoutMs: 10_000,
+      handshakeTimeoutMs: 10_000,
+      heartbeatTimeoutMs: 20_000,
+      origin: flaky,
+      onEvent: (event) => events.push(event),
+    });
+    closers.push(() => fleet.stop());
+    const started = performance.now();
+    fleet.start();
+    await until('content on screen', () => events.some((e) => e.type === 'showing'));
+    // Retries after 5 s and 10 s of scenario time: 300 ms of real time at scale 50 (tolerance: 400 ms).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+    expect(performance.now() - started).toBeLessThan(700);
+    expect(manifestCalls).toBe(3);
+    expect(events.filter((e) => e.type === 'content-fetch-failed')).toHaveLength(2);
+    expect(events.find((e) => e.type === 'showing')).toMatchObject({ version: 3 });
   });
 });
