@@ -192,7 +192,13 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     // Every device gets its first content before it boots, as in real life.
     await integrity?.begin(started.endpoints.httpBaseUrl, runAbort.signal);
     enter('starting-fleet');
-    const shardSources: string[] = [];
+    // The deadline counts from here, as the schema says: seeding content for a
+    // large fleet (one durable PUT per device) must not eat into the run.
+    const fleetStartedAt = scenarioNow();
+    // Sources are registered before any shard starts: a shard that is ready
+    // early sends its first batch while slower shards are still booting.
+    const shardSources = Array.from({ length: ShardedFleet.shardCount(devices, scenario.fleet.devicesPerShard) }, (_, i) => `shard-${i}`);
+    for (const source of shardSources) merger.addSource(source);
     const runningFleet = await ShardedFleet.start({
       devices,
       devicesPerShard: scenario.fleet.devicesPerShard,
@@ -217,11 +223,6 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       },
     });
     fleet = runningFleet;
-    // Sources are registered before the first batch can arrive (it needs an event-loop turn).
-    for (let i = 0; i < runningFleet.shardCount; i++) {
-      shardSources.push(`shard-${i}`);
-      merger.addSource(`shard-${i}`);
-    }
     let lastAttempts = 0;
     let lastT = 0;
     progressTimer = setInterval(() => {
@@ -237,7 +238,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     }, options.progressEveryMs ?? 250);
 
     const allOnline = (): boolean => runningFleet.counts().online === devices;
-    const deadlineAt = scenario.deadline;
+    const deadlineAt = fleetStartedAt + scenario.deadline;
     await waitFor(allOnline, Math.min(scenarioNow() + scenario.onlineTimeout, deadlineAt), scenarioNow, runAbort.signal);
 
     enter('steady');
