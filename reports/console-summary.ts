@@ -52,7 +52,9 @@ function integrityRows(summary: RunSummary): [string, string][] {
   return [
     [
       'assignments',
-      `${assignments.acknowledged} acknowledged of ${assignments.attempted} sent, ${assignments.failed.total} not acknowledged (${causes(assignments.failed.byCause)}); ` +
+      `${assignments.acknowledged} acknowledged of ${assignments.attempted} sent, ${assignments.failed.total} not acknowledged (${causes(assignments.failed.byCause)})` +
+        (assignments.notSent > 0 ? `, ${assignments.notSent} not sent (in-flight limit)` : '') +
+        '; ' +
         `LOST ${assignments.lost ?? 'not checked'}` +
         (assignments.lostSample.length > 0 ? ` (e.g. device ${assignments.lostSample[0].device} v${assignments.lostSample[0].version}, ${assignments.lostSample[0].why})` : ''),
     ],

@@ -26,8 +26,10 @@ export interface IntegritySummary {
     attempted: number;
     /** Answered 200 with a version: each must still be in the backend after recovery. */
     acknowledged: number;
-    /** Not acknowledged, by cause (refused, timeout, ...): expected during an outage, and not loss. */
+    /** Sent but not acknowledged, by cause (refused, timeout, ...): expected during an outage, and not loss. attempted = acknowledged + failed.total. */
     failed: { total: number; byCause: Record<string, number> };
+    /** Due but not sent: the ledger's in-flight limit was reached (the backend was answering too slowly). */
+    notSent: number;
     /** Acknowledged writes the backend no longer has. Null: the check did not run. */
     lost: number | null;
     lostSample: LostAssignment[];
@@ -76,6 +78,7 @@ export class IntegrityCollector {
   private writesPerSecond: number | null = null;
   private origin = false;
   private attempted = 0;
+  private notSent = 0;
   private readonly failedByCause: Record<string, number> = {};
   private readonly acked = new Map<number, Ack[]>();
   private acknowledged = 0;
@@ -141,8 +144,11 @@ export class IntegrityCollector {
       }
       case 'assignment-failed':
         // Writes never sent (the in-flight limit) were not attempted.
-        if (event.cause !== 'in-flight-limit') this.attempted++;
-        increment(this.failedByCause, event.cause);
+        if (event.cause === 'in-flight-limit') this.notSent++;
+        else {
+          this.attempted++;
+          increment(this.failedByCause, event.cause);
+        }
         break;
       case 'assignment-check':
         this.checkRan = true;
@@ -237,6 +243,7 @@ export class IntegrityCollector {
         attempted: this.attempted,
         acknowledged: this.acknowledged,
         failed: { total: Object.values(this.failedByCause).reduce((a, b) => a + b, 0), byCause: { ...this.failedByCause } },
+        notSent: this.notSent,
         lost: this.checkRan ? lost : null,
         lostSample,
         devicesChecked: this.checked.size - unreadable,

@@ -76,6 +76,7 @@ const integrity = z
       attempted: z.number().int(),
       acknowledged: z.number().int(),
       failed: z.object({ total: z.number().int(), byCause: counts }),
+      notSent: z.number().int().describe('due but not sent: the in-flight limit was reached'),
       lost: z.number().int().nullable().describe('acknowledged writes the backend no longer has; null: not checked'),
       lostSample: z.array(
         z.object({ device: z.number().int(), version: z.number().int(), url: z.string(), ackedAtMs: ms, why: z.enum(['rolled-back', 'other-url', 'version-reissued']) }),

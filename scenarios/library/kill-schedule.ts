@@ -15,6 +15,8 @@ export interface KillScheduleOptions {
   minGapMs: number;
   /** Each kill keeps the backend down for a uniform time in [min, max]. */
   downMs: readonly [min: number, max: number];
+  /** No kill before this, scenario ms (a calm start, e.g. to measure the API before any fault); part of the span. Default 0. */
+  leadMs?: number;
 }
 
 /**
@@ -25,7 +27,9 @@ export interface KillScheduleOptions {
  * moments are otherwise uniform. Times are whole 100 ms.
  */
 export function killSchedule(options: KillScheduleOptions): PlannedKill[] {
-  const { kills, spanMs, minGapMs, downMs } = options;
+  const { kills, minGapMs, downMs } = options;
+  const leadMs = options.leadMs ?? 0;
+  const spanMs = options.spanMs - leadMs;
   if (!Number.isInteger(kills) || kills < 1) throw new RangeError(`kills must be a positive integer, got ${kills}`);
   const rng = streamRng(options.seed, 'kill-schedule');
   const round = (ms: number): number => Math.round(ms / 100) * 100;
@@ -33,11 +37,11 @@ export function killSchedule(options: KillScheduleOptions): PlannedKill[] {
   const fixed = downs.reduce((a, b) => a + b, 0) + (kills - 1) * minGapMs;
   const slack = spanMs - fixed;
   if (slack < 0) {
-    throw new RangeError(`${kills} kills of up to ${downMs[1]} ms with ${minGapMs} ms between them need ${fixed} ms, more than the span of ${spanMs} ms`);
+    throw new RangeError(`${kills} kills of up to ${downMs[1]} ms with ${minGapMs} ms between them need ${fixed} ms, more than the span of ${spanMs} ms after the lead of ${leadMs} ms`);
   }
   const points = Array.from({ length: kills }, () => rng() * slack).sort((a, b) => a - b);
   const schedule: PlannedKill[] = [];
-  let offset = 0;
+  let offset = leadMs;
   for (let i = 0; i < kills; i++) {
     // Rounding down keeps every kill inside the span and every gap at least minGapMs.
     schedule.push({ atMs: Math.floor((points[i] + offset) / 100) * 100, forMs: downs[i] });

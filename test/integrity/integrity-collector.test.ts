@@ -44,7 +44,7 @@ describe('the integrity fold', () => {
 
   test('no check, no verdict: lost is null, failures are counted by cause and never as loss', () => {
     const s = fold([ack(10, 0, 1, 'a'), { type: 'assignment-failed', t: 11, device: 1, cause: 'refused' }, { type: 'assignment-failed', t: 12, device: 1, cause: 'in-flight-limit' }]);
-    expect(s.assignments).toMatchObject({ attempted: 2, acknowledged: 1, lost: null, failed: { total: 2, byCause: { refused: 1, 'in-flight-limit': 1 } } });
+    expect(s.assignments).toMatchObject({ attempted: 2, acknowledged: 1, lost: null, failed: { total: 1, byCause: { refused: 1 } }, notSent: 1 });
   });
 
   test('converged: every online device reports the version the backend holds; time to converge counts from the restore', () => {
@@ -76,5 +76,23 @@ describe('the integrity fold', () => {
     ]);
     // Device 0: 100 + 100; device 1: 50 + 100; device 2: 0; of 3 x 200.
     expect(s.contentOnScreen).toMatchObject({ deviceMsOnScreen: 350, deviceMsTotal: 600, shareDuringOutage: +(350 / 600).toFixed(6), devicesShowingAtEnd: 2 });
+  });
+});
+
+describe('the kill schedule of kill-under-writes', () => {
+  test('is pure, inside the span, after the lead, with the least gap between a restart and the next kill', async () => {
+    const { killSchedule } = await import('../../scenarios/library/kill-schedule.ts');
+    const options = { seed: 's', kills: 20, spanMs: 20 * 60_000, minGapMs: 30_000, downMs: [5_000, 20_000] as const, leadMs: 45_000 };
+    const kills = killSchedule(options);
+    expect(killSchedule(options)).toEqual(kills);
+    expect(kills).toHaveLength(20);
+    expect(kills[0].atMs).toBeGreaterThanOrEqual(45_000);
+    expect(kills[19].atMs + kills[19].forMs).toBeLessThanOrEqual(20 * 60_000);
+    for (let i = 0; i < kills.length; i++) {
+      expect(kills[i].forMs).toBeGreaterThanOrEqual(5_000);
+      expect(kills[i].forMs).toBeLessThanOrEqual(20_000);
+      if (i > 0) expect(kills[i].atMs - (kills[i - 1].atMs + kills[i - 1].forMs)).toBeGreaterThanOrEqual(30_000 - 100);
+    }
+    expect(() => killSchedule({ ...options, kills: 60 })).toThrow(/60 kills of up to 20000 ms with 30000 ms between them need \d+ ms, more than the span of 1155000 ms after the lead of 45000 ms/);
   });
 });

@@ -46,15 +46,15 @@ describe('kill-under-writes, short: 5 hard kills under continuous assignments', 
     for (const name of ['before', 'during', 'after'] as const) {
       const window = api[name];
       if (window === null || 'error' in window) throw new Error(`window ${name}: ${JSON.stringify(window)}`);
-      // 30 s of scenario time at scale 30: one real second of load ('before' ends 0.5 s real
-      // before the first fault, so it may be shorter). Tolerance: 1 s for a loaded machine.
-      expect(window.realDurationMs).toBeGreaterThanOrEqual(name === 'before' ? 50 : 950);
+      // 30 s of scenario time at scale 30: one real second of load (the first kill comes
+      // 45 s after the fleet is online, so 'before' fits). Tolerance: 1 s for a loaded machine.
+      expect(window.realDurationMs).toBeGreaterThanOrEqual(950);
       expect(window.realDurationMs).toBeLessThan(2000);
       expect(window.connections).toBe(4);
       expect(window.sent).toBeGreaterThanOrEqual(window.requests);
       // During the storm a loaded backend may answer nothing within the window: that is a
-      // measurement too ("no answers"). Before and after, a quiet loopback API answers plenty.
-      if (name !== 'during') expect(window.requests).toBeGreaterThan(10);
+      // measurement too ("no answers"). Before and after, the API answers within the second.
+      if (name !== 'during') expect(window.requests).toBeGreaterThan(0);
       if (window.requests > 0) {
         expect(window.p50Ms!).toBeLessThanOrEqual(window.p99Ms!);
         expect(window.p99Ms!).toBeLessThanOrEqual(window.maxMs!);
