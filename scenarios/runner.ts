@@ -1,7 +1,8 @@
+import { playChaosTimeline } from '../chaos/play-chaos-timeline.ts';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createInjector, type Injector, type InjectorContext } from '../chaos/index.ts';
+import type { Injector } from '../chaos/index.ts';
 import { assertChaosAllowed } from '../chaos/safety.ts';
 import { assertChaosPossible } from '../chaos/chaos-preflight.ts';
 import { ChaosWatchdog } from '../chaos/watchdog/chaos-watchdog.ts';
@@ -244,32 +245,17 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     enter('steady');
     const steadyAt = scenarioNow();
     integrity?.onSteady(plan.chaos.length > 0 ? plan.chaos[0].afterOnlineMs : null);
-    const injectors = new Map<number, Injector>();
     if (plan.chaos.length > 0) enter('chaos');
-    for (const step of plan.chaos) {
-      await until(steadyAt + step.afterOnlineMs);
-      const { kind } = step.event;
-      const context: InjectorContext = {
-        target: started,
-        timeScale: scale,
-        runDir,
-        watchdog,
-        proxy: proxy ? { apiUrl: proxy.apiUrl, name: proxy.name } : undefined,
-        note: (detail) => emit({ type: 'chaos', t: scenarioNow(), kind, action: 'note', index: step.index, detail }),
-      };
-      if (step.action === 'inject') {
-        const injector = createInjector(step.event, context);
-        injectors.set(step.index, injector);
-        active.add(injector);
-        emit({ type: 'chaos', t: scenarioNow(), kind, action: 'inject', index: step.index, detail: injector.describe() });
-        await injector.inject(runAbort.signal);
-      } else {
-        const injector = injectors.get(step.index)!;
-        await injector.undo();
-        active.delete(injector);
-        emit({ type: 'chaos', t: scenarioNow(), kind: step.event.kind, action: 'undo', index: step.index });
-      }
-    }
+    await playChaosTimeline({
+      steps: plan.chaos,
+      startAt: steadyAt,
+      until,
+      now: scenarioNow,
+      context: { target: started, timeScale: scale, runDir, watchdog, proxy: proxy ? { apiUrl: proxy.apiUrl, name: proxy.name } : undefined },
+      emit,
+      active,
+      signal: runAbort.signal,
+    });
 
     enter('recovering');
     integrity?.onRecovering(plan.chaos.length > 0);

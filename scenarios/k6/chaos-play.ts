@@ -1,7 +1,8 @@
+import { playChaosTimeline } from '../../chaos/play-chaos-timeline.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createInjector, type Injector, type InjectorContext } from '../../chaos/index.ts';
+import type { Injector } from '../../chaos/index.ts';
 import { assertChaosPossible } from '../../chaos/chaos-preflight.ts';
 import { assertChaosAllowed } from '../../chaos/safety.ts';
 import { startProxyFor, type StartedTargetProxy } from '../../chaos/toxiproxy/proxy-for-target.ts';
@@ -148,32 +149,17 @@ export async function playChaos(options: ChaosPlayOptions): Promise<ChaosPlayRes
 
     emit({ type: 'phase', t: scenarioNow(), phase: 'steady' });
     const steadyAt = scenarioNow();
-    const injectors = new Map<number, Injector>();
     if (plan.chaos.length > 0) emit({ type: 'phase', t: scenarioNow(), phase: 'chaos' });
-    for (const step of plan.chaos) {
-      await until(steadyAt + step.afterOnlineMs);
-      const { kind } = step.event;
-      const context: InjectorContext = {
-        target: started,
-        timeScale: scale,
-        runDir,
-        watchdog,
-        proxy: proxy ? { apiUrl: proxy.apiUrl, name: proxy.name } : undefined,
-        note: (detail) => emit({ type: 'chaos', t: scenarioNow(), kind, action: 'note', index: step.index, detail }),
-      };
-      if (step.action === 'inject') {
-        const injector = createInjector(step.event, context);
-        injectors.set(step.index, injector);
-        active.add(injector);
-        emit({ type: 'chaos', t: scenarioNow(), kind, action: 'inject', index: step.index, detail: injector.describe() });
-        await injector.inject(abort.signal);
-      } else {
-        const injector = injectors.get(step.index)!;
-        await injector.undo();
-        active.delete(injector);
-        emit({ type: 'chaos', t: scenarioNow(), kind, action: 'undo', index: step.index });
-      }
-    }
+    await playChaosTimeline({
+      steps: plan.chaos,
+      startAt: steadyAt,
+      until,
+      now: scenarioNow,
+      context: { target: started, timeScale: scale, runDir, watchdog, proxy: proxy ? { apiUrl: proxy.apiUrl, name: proxy.name } : undefined },
+      emit,
+      active,
+      signal: abort.signal,
+    });
 
     // Keep the target up while the load runs: the devices hold it until
     // their deadline, counted from their start (about the first device).

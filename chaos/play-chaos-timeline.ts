@@ -1,0 +1,48 @@
+import type { RunEvent } from '../reports/run-events.ts';
+import type { PlannedChaosStep } from '../scenarios/plan-run.ts';
+import { createInjector, type Injector, type InjectorContext } from './index.ts';
+
+export interface ChaosTimelineOptions {
+  /** The planned steps, in order (from planRun). */
+  steps: readonly PlannedChaosStep[];
+  /** Scenario time the steps count from (the moment the fleet was online), ms. */
+  startAt: number;
+  /** Sleeps until scenario time `t`; rejects when the run is aborted. */
+  until: (t: number) => Promise<unknown>;
+  now: () => number;
+  /** Everything an injector may act on, but the note callback (made per step). */
+  context: Omit<InjectorContext, 'note'>;
+  emit: (event: RunEvent) => void;
+  /** Injectors in effect; the caller undoes what is left on every exit path. */
+  active: Set<Injector>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Plays a chaos timeline: each step at its time, inject or undo, recorded as
+ * chaos events. Used by a full run and by `chaos play` (load from k6).
+ */
+export async function playChaosTimeline(options: ChaosTimelineOptions): Promise<void> {
+  const { steps, startAt, until, now, context, emit, active, signal } = options;
+  const injectors = new Map<number, Injector>();
+  for (const step of steps) {
+    await until(startAt + step.afterOnlineMs);
+    const { kind } = step.event;
+    const stepContext: InjectorContext = {
+      ...context,
+      note: (detail) => emit({ type: 'chaos', t: now(), kind, action: 'note', index: step.index, detail }),
+    };
+    if (step.action === 'inject') {
+      const injector = createInjector(step.event, stepContext);
+      injectors.set(step.index, injector);
+      active.add(injector);
+      emit({ type: 'chaos', t: now(), kind, action: 'inject', index: step.index, detail: injector.describe() });
+      await injector.inject(signal);
+    } else {
+      const injector = injectors.get(step.index)!;
+      await injector.undo();
+      active.delete(injector);
+      emit({ type: 'chaos', t: now(), kind, action: 'undo', index: step.index });
+    }
+  }
+}
