@@ -62,6 +62,21 @@ function versions(): Record<string, string> {
   return { aftershock: pkg.version, node: process.versions.node };
 }
 
+/** The event that opens every run's event stream (a full run or `chaos play`). */
+export function runStartEvent(scenario: Scenario, devices: number): Extract<RunEvent, { type: 'run-start' }> {
+  return {
+    type: 'run-start',
+    t: 0,
+    scenario: scenario.name,
+    seed: scenario.seed,
+    timeScale: scenario.timeScale,
+    devices,
+    startedAt: new Date().toISOString(),
+    versions: versions(),
+    policy: { ...scenario.policy },
+  };
+}
+
 /** Makes the run folder, refusing one that already holds a run (nothing is overwritten). */
 export function prepareRunDir(runDir: string): void {
   if (existsSync(runDir) && readdirSync(runDir).length > 0) {
@@ -117,17 +132,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     emit({ type: 'phase', t: scenarioNow(), phase });
   };
 
-  emit({
-    type: 'run-start',
-    t: 0,
-    scenario: scenario.name,
-    seed: scenario.seed,
-    timeScale: scale,
-    devices,
-    startedAt: new Date().toISOString(),
-    versions: versions(),
-    policy: { ...scenario.policy },
-  });
+  emit(runStartEvent(scenario, devices));
 
   // Started first, stopped last: it undoes whatever is in effect if we die.
   const watchdog = await ChaosWatchdog.start(runDir);

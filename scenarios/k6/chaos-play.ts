@@ -12,7 +12,7 @@ import type { RunEvent } from '../../reports/run-events.ts';
 import { sampleBackend } from '../backend-sampler.ts';
 import { AftershockError } from '../errors.ts';
 import { planRun, type RunPlan } from '../plan-run.ts';
-import { prepareRunDir } from '../runner.ts';
+import { prepareRunDir, runStartEvent } from '../runner.ts';
 import type { Scenario } from '../scenario-schema.ts';
 import { createTarget, type StartedTarget } from '../targets/index.ts';
 
@@ -85,17 +85,7 @@ export async function playChaos(options: ChaosPlayOptions): Promise<ChaosPlayRes
   signal?.addEventListener('abort', () => abort.abort(), { once: true });
   const until = (t: number): Promise<unknown> => sleep(Math.max(0, t / scale - (performance.now() - origin)), undefined, { signal: abort.signal });
 
-  emit({
-    type: 'run-start',
-    t: 0,
-    scenario: scenario.name,
-    seed: scenario.seed,
-    timeScale: scale,
-    devices,
-    startedAt: new Date().toISOString(),
-    versions: { node: process.versions.node },
-    policy: { ...scenario.policy },
-  });
+  emit(runStartEvent(scenario, devices));
   const watchdog = await ChaosWatchdog.start(runDir);
   let started: StartedTarget | undefined;
   let proxy: StartedTargetProxy | undefined;
