@@ -1,3 +1,4 @@
+import type { ClusterMetrics } from '../../simulators/backend/cluster-view.ts';
 // The multi-process backend (--workers 2) as the harness runs it: real
 // processes in their own process group, real sockets on 127.0.0.1, real time.
 // Connections are spread by the kernel (SO_REUSEPORT hash of the 4-tuple),
@@ -27,19 +28,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Metrics {
-  pid: number;
-  devicesOnline: number;
-  handshakesTotal: number;
-  handshakesRejected: number;
-  cpuUserUs: number;
-  cpuSystemUs: number;
-  rssBytes: number;
-  heapUsedBytes: number;
-  eventLoopDelayP99Ms: number;
-  eventLoopDelayMaxMs: number;
-  workers: { pid: number; devicesOnline: number; stale?: true }[];
-}
+type Metrics = ClusterMetrics;
 
 function startTwoWorkers(extra: string[] = []): Promise<SpawnedBackend> {
   return spawnBackend(['--db', db, '--workers', '2', ...extra], {}, { group: true });
