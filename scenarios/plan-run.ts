@@ -1,4 +1,5 @@
 import { formatDuration } from './duration.ts';
+import { machineTiming, type MachineTiming } from './machine-timing.ts';
 import type { ChaosEvent, Scenario } from './scenario-schema.ts';
 
 /** A chaos action at a scenario time measured from the moment the fleet is online. */
@@ -14,6 +15,8 @@ export interface PlannedChaosStep {
 export interface RunPlan {
   scenario: Scenario;
   chaos: PlannedChaosStep[];
+  /** Timeouts, heartbeats and waits as the run applies them on one machine. */
+  timing: MachineTiming;
   /** The plan as lines for people. */
   lines: string[];
 }
@@ -65,6 +68,7 @@ export function planRun(scenario: Scenario): RunPlan {
   const { fleet, timeScale } = scenario;
   const pad = (text: string): string => text.padEnd(10);
   const integrity = integrityLines(scenario, pad);
+  const timing = machineTiming(scenario);
   const lines = [
     `plan: ${scenario.name}, ${fleet.devices} devices, seed ${JSON.stringify(scenario.seed)}, time scale ${timeScale}` +
       (timeScale > 1 ? ` (${formatDuration(timeScale * 1000)} of scenario time per real second)` : ' (real time)'),
@@ -72,13 +76,15 @@ export function planRun(scenario: Scenario): RunPlan {
     `  ${pad('0s')}start target (${scenario.target.kind})`,
     ...integrity.start.slice(1),
     `  ${pad('0s')}start fleet: devices boot over ${formatDuration(fleet.rampUp)}`,
-    `  ${pad('online')}wait until all ${fleet.devices} devices are online (at most ${formatDuration(scenario.onlineTimeout)})`,
+    `  ${pad('online')}wait until all ${fleet.devices} devices are online (at most ${formatDuration(timing.onlineTimeoutMs)})`,
     ...integrity.online,
     ...steps.map((s) => `  ${pad(`+${formatDuration(s.afterOnlineMs)}`)}chaos #${s.index + 1} ${s.action}: ${chaosLabel(s.event)[s.action]}`),
-    `  ${pad('then')}record until every device is back, then ${formatDuration(scenario.settle)} more; stop at ${formatDuration(scenario.deadline)} at the latest`,
+    `  ${pad('then')}record until every device is back, then ${formatDuration(scenario.settle)} more; stop at ${formatDuration(scenario.deadline)} at the latest` +
+      (timing.machineBound ? ` (or ${formatDuration(timing.recoveryFloorMs)} after the last fault ends, if later)` : ''),
     ...integrity.end,
+    ...timing.lines.map((line) => `  ${line}`),
   ];
-  return { scenario, chaos: steps, lines };
+  return { scenario, chaos: steps, timing, lines };
 }
 
 /** The integrity checks' part of the plan: what is written, measured and checked, and when. */

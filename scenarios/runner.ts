@@ -170,7 +170,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
         watchdog,
       });
     }
-    started = await createTarget(scenario.target).start({
+    // The reference backend pings on the run's (possibly stretched) interval.
+    const { timing } = plan;
+    const targetConfig = 'heartbeatInterval' in scenario.target && timing.heartbeatIntervalMs !== undefined ? { ...scenario.target, heartbeatInterval: timing.heartbeatIntervalMs } : scenario.target;
+    started = await createTarget(targetConfig).start({
       runDir,
       timeScale: scale,
       expectedConnections: scenario.fleet.devices,
@@ -214,9 +217,9 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       seed: scenario.seed,
       timeScale: scale,
       rampUpMs: scenario.fleet.rampUp,
-      connectTimeoutMs: scenario.fleet.connectTimeout,
-      handshakeTimeoutMs: scenario.fleet.handshakeTimeout,
-      heartbeatTimeoutMs: scenario.fleet.heartbeatTimeout,
+      connectTimeoutMs: timing.connectTimeoutMs,
+      handshakeTimeoutMs: timing.handshakeTimeoutMs,
+      heartbeatTimeoutMs: timing.heartbeatTimeoutMs,
       originEpochMs: performance.timeOrigin + origin,
       // Spread over 127.1.x.y only when the target is IPv4 loopback.
       devicesPerSourceAddress: new URL(deviceBaseUrl).hostname.startsWith('127.') ? scenario.fleet.devicesPerSourceAddress : 0,
@@ -244,8 +247,10 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
     }, options.progressEveryMs ?? 250);
 
     const allOnline = (): boolean => runningFleet.counts().online === devices;
-    const deadlineAt = fleetStartedAt + scenario.deadline;
-    await waitFor(allOnline, Math.min(scenarioNow() + scenario.onlineTimeout, deadlineAt), scenarioNow, runAbort.signal);
+    // A fleet the machine needs longer to bring online than the scenario's
+    // deadline allows still gets its online wait (see machine-timing.ts).
+    let deadlineAt = fleetStartedAt + Math.max(scenario.deadline, timing.onlineTimeoutMs);
+    await waitFor(allOnline, Math.min(scenarioNow() + timing.onlineTimeoutMs, deadlineAt), scenarioNow, runAbort.signal);
 
     enter('steady');
     const steadyAt = scenarioNow();
@@ -262,6 +267,8 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       signal: runAbort.signal,
     });
 
+    // Machine-bound: the recovery gets at least what the machine needs after the last fault.
+    if (timing.machineBound) deadlineAt = Math.max(deadlineAt, steadyAt + (plan.chaos.at(-1)?.afterOnlineMs ?? 0) + timing.recoveryFloorMs);
     enter('recovering');
     integrity?.onRecovering(plan.chaos.length > 0);
     const recovered = await waitFor(allOnline, deadlineAt, scenarioNow, runAbort.signal);
