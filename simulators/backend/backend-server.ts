@@ -121,11 +121,16 @@ export async function startBackend(input: BackendOptionsInput = {}, role?: Worke
   };
 }
 
+const LISTEN_BACKLOG = 65_535;
+
 function listen(server: Server, host: string, port: number, reusePort: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(error);
     server.once('error', onError);
-    server.listen({ port, host, reusePort }, () => {
+    // Node's default backlog (511) overflows when thousands of devices
+    // connect at once: dropped SYNs come back only after the kernel's 1 s,
+    // 3 s, 7 s retransmits. The kernel caps this at net.core.somaxconn.
+    server.listen({ port, host, reusePort, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', onError);
       resolve();
     });
