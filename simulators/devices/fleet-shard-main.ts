@@ -33,7 +33,7 @@ function start(config: ShardConfig): void {
   const originMs = config.originEpochMs - performance.timeOrigin;
   scenarioNow = () => (performance.now() - originMs) * config.timeScale;
   const localAddressFor =
-    config.devicesPerSourceAddress > 0 ? (index: number) => sourceAddressFor(index, config.devicesPerSourceAddress) : undefined;
+    config.devicesPerSourceAddress > 0 ? (index: number) => sourceAddressFor(index, config.devicesPerSourceAddress, config.sourceAddressBlock) : undefined;
   fleet = new Fleet({
     devices: config.devices,
     firstDevice: config.firstDevice,

@@ -21,6 +21,8 @@ export interface ShardConfig {
   originEpochMs: number;
   /** Devices per loopback source address; 0: let the OS choose the source. */
   devicesPerSourceAddress: number;
+  /** B of the 127.B.x.y source addresses (see source-addresses.ts); the same for every shard of a fleet. Default: the quietest block. */
+  sourceAddressBlock?: number;
   /** How often the shard ships its events and counts, real ms. */
   batchEveryMs: number;
   /** The content origin devices fetch what they show from; absent or null: they fetch nothing. */

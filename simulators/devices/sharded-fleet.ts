@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FleetEvent } from './fleet-events.ts';
 import { deviceStateNames } from './fleet.ts';
 import type { ShardConfig, ShardToParent } from './shard-protocol.ts';
+import { quietestAddressBlock } from './source-addresses.ts';
 
 const shardMain = fileURLToPath(new URL('./fleet-shard-main.ts', import.meta.url));
 
@@ -64,7 +65,8 @@ export class ShardedFleet {
       shards.push({ index, firstDevice: first, devices, child, counts, attempts: 0, stopped: false });
       first += devices;
     }
-    const fleet = new ShardedFleet(options, shards);
+    // One block of source addresses for the whole fleet, chosen once.
+    const fleet = new ShardedFleet({ ...options, sourceAddressBlock: options.sourceAddressBlock ?? quietestAddressBlock() }, shards);
     await Promise.all(shards.map((shard) => fleet.boot(shard)));
     return fleet;
   }

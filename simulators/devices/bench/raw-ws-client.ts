@@ -11,6 +11,8 @@ interface Start {
   firstDevice: number;
   count: number;
   perAddress: number;
+  /** B of the 127.B.x.y source addresses. */
+  block: number;
   /** Epoch ms that is time 0 for the reported times. */
   originEpochMs: number;
   /** Report whatever has happened by then, real ms after the start. */
@@ -24,7 +26,7 @@ process.on('message', (message: Start | { type: 'stop' }) => {
     process.disconnect?.();
     return;
   }
-  const { url, firstDevice, count, perAddress, originEpochMs, deadlineMs } = message;
+  const { url, firstDevice, count, perAddress, block, originEpochMs, deadlineMs } = message;
   const originMs = originEpochMs - performance.timeOrigin;
   const welcomedAt: number[] = [];
   let failed = 0;
@@ -42,7 +44,7 @@ process.on('message', (message: Start | { type: 'stop' }) => {
   for (let i = 0; i < count; i++) {
     const index = firstDevice + i;
     const deviceId = `d-${String(index + 1).padStart(6, '0')}`;
-    const socket = new WebSocket(`${url}/devices`, { perMessageDeflate: false, localAddress: perAddress > 0 ? sourceAddressFor(index, perAddress) : undefined });
+    const socket = new WebSocket(`${url}/devices`, { perMessageDeflate: false, localAddress: perAddress > 0 ? sourceAddressFor(index, perAddress, block) : undefined });
     sockets.push(socket);
     socket.on('open', () => socket.send(JSON.stringify({ type: 'hello', deviceId, token: `token-${deviceId}` })));
     // Each connection ends in exactly one of: welcome, or failure (error or close first).
