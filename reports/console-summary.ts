@@ -14,7 +14,7 @@ export function formatSummary(summary: RunSummary, runDir: string): string {
     ['scenario', `${summary.scenario} (seed ${JSON.stringify(summary.seed)}, time scale ${summary.timeScale})`],
     ['outcome', summary.outcome],
     ['devices', `${summary.devices} (${summary.devicesOnlineAtEnd} online at the end)`],
-    ['fault at / restored at', `${orDash(summary.faultAtMs)} / ${orDash(summary.restoredAtMs)} (scenario time)`],
+    ['fault at / restored at', `${orDash(summary.faultAtMs)} / ${orDash(summary.restoredAtMs)} (scenario time)${onlineAtFault(summary)}`],
     ['back after restore', `t50 ${orDash(summary.recovery.t50)}, t90 ${orDash(summary.recovery.t90)}, t99 ${orDash(summary.recovery.t99)}, t100 ${orDash(summary.recovery.t100)}`],
     ['attempts', `${summary.attempts.total}, peak ${summary.attempts.peakPerSecond}/s` + (summary.attempts.peakAtMs === null ? '' : ` at ${formatDuration(summary.attempts.peakAtMs)}`)],
     ['failed attempts', `${summary.failures.total} (${causes(summary.failures.byCause)})`],
@@ -34,6 +34,14 @@ export function formatSummary(summary: RunSummary, runDir: string): string {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** When the fault came before the whole fleet was online (the online wait ran out), how many were. */
+function onlineAtFault(summary: RunSummary): string {
+  if (summary.faultAtMs === null) return '';
+  const before = summary.series[Math.floor(summary.faultAtMs / 1000) - 1];
+  if (!before || before.online >= summary.devices) return '';
+  return `; only ${before.online} of ${summary.devices} online at the fault (the fleet did not come online within the online wait)`;
 }
 
 /** The integrity section's lines: nothing lost, converged, content on screen, the API before, during and after. */

@@ -109,9 +109,11 @@ export function machineTiming(scenario: Scenario): MachineTiming {
   }
 
   // Set-up and recovery take at least what the machine needs for the fleet.
-  const onlineFloorMs = Math.ceil(fleet.rampUp + passRealMs * scale);
+  // Two passes: the machine's rate is an estimate, and a wait that runs out
+  // starts the chaos with part of the fleet still booting.
+  const onlineFloorMs = Math.ceil(fleet.rampUp + 2 * passRealMs * scale);
   const onlineTimeoutMs = Math.max(scenario.onlineTimeout, onlineFloorMs);
-  if (onlineTimeoutMs > scenario.onlineTimeout) lines.push(`online wait raised to ${formatDuration(onlineTimeoutMs)} (the ramp-up plus one pass of the fleet)`);
+  if (onlineTimeoutMs > scenario.onlineTimeout) lines.push(`online wait raised to ${formatDuration(onlineTimeoutMs)} (the ramp-up plus two passes of the fleet)`);
   // Two passes (a timed-out attempt and its retry) and the policy's longest wait.
   const recoveryFloorMs = Math.ceil(2 * passRealMs * scale + longestWaitMs(scenario.policy));
 
