@@ -15,10 +15,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { maxHeartbeatsPerSecond } from '../../../scenarios/machine-timing.ts';
 import { referenceTarget } from '../../../scenarios/targets/reference-target.ts';
 import { seedPolicyDefaults } from '../policy/index.ts';
 import { ShardedFleet, defaultDevicesPerShard } from '../sharded-fleet.ts';
-import { groupRssBytes, rssBytes } from './process-memory.ts';
+import { quietestAddressBlock } from '../source-addresses.ts';
+import { cpuSeconds, groupCpuSeconds, groupRssBytes, rssBytes } from './process-memory.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,12 +45,16 @@ const runDir = mkdtempSync(join(tmpdir(), 'aftershock-bench-fleet-'));
 const kb = (bytes: number): number => Math.round((bytes / 1024) * 10) / 10;
 
 /** Seconds between 10% and 90% of `times` (sorted, ms), as devices per second. */
-function sustainedRate(times: number[]): { ratePerS: number; allAtMs: number } {
+function sustainedRate(times: number[]): { ratePerS: number; allAtMs: number; percentiles: string } {
   const sorted = [...times].sort((a, b) => a - b);
   const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
   const span = at(0.9) - at(0.1);
-  return { ratePerS: span > 0 ? Math.round((0.8 * sorted.length * 1000) / span) : Infinity, allAtMs: Math.round(sorted[sorted.length - 1]) };
+  const percentiles = [0.1, 0.5, 0.9, 0.99].map((p) => `t${p * 100} ${(at(p) / 1000).toFixed(1)}s`).join(', ');
+  return { ratePerS: span > 0 ? Math.round((0.8 * sorted.length * 1000) / span) : Infinity, allAtMs: Math.round(sorted[sorted.length - 1]), percentiles };
 }
+
+/** CPU microseconds per device, from CPU seconds used. */
+const microsPer = (cpuSecondsUsed: number): number => Math.round((cpuSecondsUsed * 1e6) / devices);
 
 async function backendMetrics(httpBaseUrl: string): Promise<{ devicesOnline: number }> {
   const response = await fetch(`${httpBaseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
@@ -64,8 +70,11 @@ async function waitUntil(what: string, condition: () => Promise<boolean> | boole
   return performance.now() - started;
 }
 
-const target = await referenceTarget({ kind: 'reference', heartbeatInterval: 30_000 }).start({ runDir, timeScale, expectedConnections: devices } as never);
-const backendPid = target.process!.pid!;
+// Pings as a scenario run would send them: every 30 s of scenario time,
+// stretched so the backend sends at most maxHeartbeatsPerSecond (machine-timing.ts).
+const heartbeatIntervalMs = Math.max(30_000, Math.ceil((devices * 1000 * timeScale) / maxHeartbeatsPerSecond));
+const target = await referenceTarget({ kind: 'reference', heartbeatInterval: heartbeatIntervalMs }).start({ runDir, timeScale, expectedConnections: devices } as never);
+let backendPid = target.process!.pid!;
 await sleep(500);
 const backendEmptyBytes = groupRssBytes(backendPid);
 console.log(`bench:fleet: ${devices} devices, time scale ${timeScale}, backend pid ${backendPid} (${kb(backendEmptyBytes) / 1024 | 0} MB empty), run folder ${runDir}`);
@@ -82,23 +91,39 @@ const raw = await Promise.all(
 );
 await sleep(300);
 const rawEmptyBytes = raw.reduce((sum, child) => sum + rssBytes(child.pid!), 0);
+const rawCpuBefore = raw.reduce((sum, child) => sum + cpuSeconds(child.pid!), 0);
+let backendCpuBefore = groupCpuSeconds(backendPid);
 const rawOrigin = performance.timeOrigin + performance.now();
+// The baseline's closed sockets sit in TIME_WAIT on its source addresses for
+// a minute; the fleet then picks another block (ShardedFleet does) so the
+// two measure the same thing.
+const rawBlock = quietestAddressBlock();
 const rawResults = await Promise.all(
   raw.map((child, k) => {
     const first = Math.floor((k * devices) / rawCount);
     const count = Math.floor(((k + 1) * devices) / rawCount) - first;
-    child.send({ type: 'start', url: target.endpoints.wsBaseUrl, firstDevice: first, count, perAddress, originEpochMs: rawOrigin, deadlineMs: phaseLimitMs });
+    child.send({ type: 'start', url: target.endpoints.wsBaseUrl, firstDevice: first, count, perAddress, block: rawBlock, originEpochMs: rawOrigin, deadlineMs: phaseLimitMs });
     return once(child, 'message').then(([m]) => m as { welcomedAt: number[]; failed: number; unfinished: number; rssBytes: number });
   }),
 );
+const rawCpu = raw.reduce((sum, child) => sum + cpuSeconds(child.pid!), 0) - rawCpuBefore;
+const backendCpuRaw = groupCpuSeconds(backendPid) - backendCpuBefore;
 const rawTimes = rawResults.flatMap((r) => r.welcomedAt);
 const rawFailed = rawResults.reduce((sum, r) => sum + r.failed + r.unfinished, 0);
 const rawRate = sustainedRate(rawTimes);
+console.log(`baseline: ${rawTimes.length} online, ${rawRate.ratePerS} connects/s (10%-90%), ${rawRate.percentiles}, all after ${rawRate.allAtMs} ms, ${rawFailed} failed`);
 const rawBytes = raw.reduce((sum, child) => sum + rssBytes(child.pid!), 0);
 const backendWithRawBytes = groupRssBytes(backendPid);
 for (const child of raw) child.send({ type: 'stop' });
 await Promise.all(raw.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
 await waitUntil('backend empty after the baseline', async () => (await backendMetrics(target.endpoints.httpBaseUrl)).devicesOnline === 0);
+// A fresh backend for the fleet: the baseline's garbage and retained heap
+// would otherwise count against the fleet's memory and GC time.
+await target.process!.kill();
+await target.process!.start();
+await sleep(500);
+backendPid = target.process!.pid!;
+const backendEmptyForFleetBytes = groupRssBytes(backendPid);
 
 // --- The fleet ----------------------------------------------------------------
 const onlineAt: number[] = [];
@@ -113,7 +138,7 @@ const fleetOptions = {
   // connects, not the policy's backoff after timeouts on a loaded machine.
   connectTimeoutMs: 30_000 * timeScale,
   handshakeTimeoutMs: 30_000 * timeScale,
-  heartbeatTimeoutMs: 75_000,
+  heartbeatTimeoutMs: 2.5 * heartbeatIntervalMs,
   devicesPerSourceAddress: perAddress,
   batchEveryMs: 100,
   onShardFailure: (_shard: number, message: string) => console.error(`bench:fleet: ${message}`),
@@ -124,6 +149,7 @@ await sleep(500);
 const shardEmptyBytes = rssBytes(empty.pids[0]);
 await empty.stop();
 
+backendCpuBefore = groupCpuSeconds(backendPid);
 fleetOrigin = performance.timeOrigin + performance.now();
 const fleet = await ShardedFleet.start({
   ...fleetOptions,
@@ -133,13 +159,18 @@ const fleet = await ShardedFleet.start({
     for (const event of events) if (event.type === 'online') onlineAt.push(event.t / timeScale);
   },
 });
+// Shard processes' own start-up (Node, imports) is not a connect's cost.
+const fleetCpuBefore = fleet.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 const allOnlineMs = await waitUntil('all devices online', () => fleet.counts().online === devices).catch(async (error: Error) => {
   console.error(`${error.message}; devices per state: ${JSON.stringify(fleet.counts())}`);
   await fleet.stop();
   await target.stop();
   process.exit(1);
 });
+const fleetCpu = fleet.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - fleetCpuBefore;
+const backendCpuFleet = groupCpuSeconds(backendPid) - backendCpuBefore;
 const fleetRate = sustainedRate(onlineAt.slice(0, devices));
+console.log(`fleet: ${devices} online, ${fleetRate.ratePerS} connects/s (10%-90%), ${fleetRate.percentiles}, all after ${Math.round(allOnlineMs)} ms`);
 await sleep(1000);
 const fleetBytes = fleet.pids.reduce((sum, pid) => sum + rssBytes(pid), 0);
 const backendWithFleetBytes = groupRssBytes(backendPid);
@@ -159,13 +190,16 @@ await fleet.stop();
 await target.stop();
 
 const fleetPerDevice = kb((fleetBytes - shardEmptyBytes * fleet.shardCount) / devices);
-const backendPerDevice = kb((backendWithFleetBytes - backendEmptyBytes) / devices);
+const backendPerDevice = kb((backendWithFleetBytes - backendEmptyForFleetBytes) / devices);
 const rawPerDevice = kb((rawBytes - rawEmptyBytes) / devices);
 const backendPerDeviceRaw = kb((backendWithRawBytes - backendEmptyBytes) / devices);
 const rows: [string, string, string, string][] = [
   ['figure', 'fleet', 'raw ws baseline', 'fleet / baseline'],
   ['connects per second (10%-90%)', String(fleetRate.ratePerS), String(rawRate.ratePerS), (fleetRate.ratePerS / rawRate.ratePerS).toFixed(2)],
+  ['connects per second (all)', String(Math.round((devices * 1000) / allOnlineMs)), String(Math.round((devices * 1000) / rawRate.allAtMs)), (rawRate.allAtMs / allOnlineMs).toFixed(2)],
   ['all online after (ms)', String(Math.round(allOnlineMs)), String(rawRate.allAtMs), (allOnlineMs / rawRate.allAtMs).toFixed(2)],
+  ['client CPU per connect (us)', String(microsPer(fleetCpu)), String(microsPer(rawCpu)), (fleetCpu / rawCpu).toFixed(2)],
+  ['backend CPU per connect (us)', String(microsPer(backendCpuFleet)), String(microsPer(backendCpuRaw)), (backendCpuFleet / backendCpuRaw).toFixed(2)],
   ['client KB per device', String(fleetPerDevice), String(rawPerDevice), (fleetPerDevice / rawPerDevice).toFixed(2)],
   ['backend KB per connection', String(backendPerDevice), String(backendPerDeviceRaw), (backendPerDevice / backendPerDeviceRaw).toFixed(2)],
   ['failed attempts', String(fleetFailures), String(rawFailed), ''],

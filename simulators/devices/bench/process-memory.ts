@@ -30,3 +30,23 @@ export function groupRssBytes(pgid: number): number {
   }
   return total;
 }
+
+const ticksPerSecond = 100;
+
+/** CPU time (user + system) one process has used, seconds (0 if gone). */
+export function cpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  // utime and stime (fields 14 and 15, in clock ticks) are indexes 11 and 12.
+  return fields ? (Number(fields[11]) + Number(fields[12])) / ticksPerSecond : 0;
+}
+
+/** CPU time summed over every live process of a process group, seconds. */
+export function groupCpuSeconds(pgid: number): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(entry);
+    if (fields && Number(fields[2]) === pgid) total += (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  }
+  return total;
+}

@@ -20,6 +20,7 @@ interface Start {
 }
 
 const sockets: WebSocket[] = [];
+const connectsPerTurn = 200;
 process.on('message', (message: Start | { type: 'stop' }) => {
   if (message.type === 'stop') {
     for (const socket of sockets) socket.terminate();
@@ -41,7 +42,7 @@ process.on('message', (message: Start | { type: 'stop' }) => {
   const done = (): void => {
     if (welcomedAt.length + failed === count) report();
   };
-  for (let i = 0; i < count; i++) {
+  const open = (i: number): void => {
     const index = firstDevice + i;
     const deviceId = `d-${String(index + 1).padStart(6, '0')}`;
     const socket = new WebSocket(`${url}/devices`, { perMessageDeflate: false, localAddress: perAddress > 0 ? sourceAddressFor(index, perAddress, block) : undefined });
@@ -59,7 +60,17 @@ process.on('message', (message: Start | { type: 'stop' }) => {
     socket.once('message', () => settle(true));
     socket.on('error', () => settle(false));
     socket.once('close', () => settle(false));
-  }
+  };
+  // As many connects per turn of the event loop as the fleet's timer queue
+  // fires at most: one synchronous loop over thousands of sockets starves
+  // their own replies, and every welcome then lands in one late burst.
+  let next = 0;
+  const openSome = (): void => {
+    const end = Math.min(count, next + connectsPerTurn);
+    for (; next < end; next++) open(next);
+    if (next < count) setImmediate(openSome);
+  };
+  openSome();
 });
 process.on('disconnect', () => process.exit(0));
 process.send?.({ type: 'ready' });
