@@ -111,6 +111,11 @@ export class ShardedFleet {
     return result;
   }
 
+  /** Each shard's latest report: which devices it owns and how many are in each state (deviceStateNames order). */
+  shardCounts(): { shard: number; firstDevice: number; devices: number; counts: number[] }[] {
+    return this.shards.map((shard) => ({ shard: shard.index, firstDevice: shard.firstDevice, devices: shard.devices, counts: [...shard.counts] }));
+  }
+
   /** Connection attempts made so far, over all shards. */
   get attempts(): number {
     return this.shards.reduce((sum, shard) => sum + shard.attempts, 0);
