@@ -95,7 +95,7 @@ export function preflight(scenario: Scenario, limits: MachineLimits, options: { 
     lines.push(`ports: ${ports} local ports per source address; ${addresses} source address(es) of up to ${Math.min(perAddress, devices)} devices`);
     if (Math.min(perAddress, devices) > ports) {
       problems.push(
-        `${Math.min(perAddress, devices)} devices share one source address, but the local port range (${limits.localPortRange.join('-')}) has only ${ports} ports; set fleet.devicesPerSourceAddress to 4000 (spreads over 127.1.x.y)`,
+        `${Math.min(perAddress, devices)} devices share one source address, but the local port range (${limits.localPortRange.join('-')}) has only ${ports} ports; set fleet.devicesPerSourceAddress to 250 (spreads over 127.B.x.y)`,
       );
     }
   }

@@ -224,7 +224,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
       handshakeTimeoutMs: timing.handshakeTimeoutMs,
       heartbeatTimeoutMs: timing.heartbeatTimeoutMs,
       originEpochMs: performance.timeOrigin + origin,
-      // Spread over 127.1.x.y only when the target is IPv4 loopback.
+      // Spread over 127.B.x.y only when the target is IPv4 loopback.
       devicesPerSourceAddress: new URL(deviceBaseUrl).hostname.startsWith('127.') ? scenario.fleet.devicesPerSourceAddress : 0,
       batchEveryMs: 50,
       originUrl: integrity?.originUrl ?? null,

@@ -26,8 +26,8 @@ const fleetSchema = z.strictObject({
   heartbeatTimeout: positiveDuration.prefault('75s'),
   /** Devices per shard process; each process may hold at most about 19,980 sockets. */
   devicesPerShard: z.number().int().min(1).max(19_000, 'one process holds at most about 19,980 sockets; 19,000 leaves headroom').prefault(16_000),
-  /** Devices per loopback source address (127.1.x.y); 0 lets the OS choose. */
-  devicesPerSourceAddress: z.number().int().min(0).max(28_000).prefault(4_000),
+  /** Devices per loopback source address (127.B.x.y, see source-addresses.ts); 0 lets the OS choose. */
+  devicesPerSourceAddress: z.number().int().min(0).max(28_000).prefault(250),
 });
 
 export const scenarioSchema = z

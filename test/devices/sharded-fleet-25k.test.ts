@@ -58,7 +58,7 @@ test('25,000 devices over two shards: merged counts are the sum of the shards, n
     handshakeTimeoutMs: 60_000 * timeScale,
     heartbeatTimeoutMs: 2.5 * heartbeatInterval,
     originEpochMs: performance.timeOrigin + performance.now(),
-    devicesPerSourceAddress: 4000,
+    devicesPerSourceAddress: 250,
     batchEveryMs: 50,
     onEvents: (shard: number, events: FleetEvent[]) => {
       for (const event of events) {

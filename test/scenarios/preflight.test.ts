@@ -10,7 +10,7 @@ test('100,000 devices fit this machine', () => {
   const result = preflight(scenario({ devices: 100_000 }), machine, { loopbackTarget: true });
   expect(result.problems).toEqual([]);
   expect(result.lines).toContainEqual('open files: 20000 per process; 7 fleet shard(s) of up to 16000 devices');
-  expect(result.lines).toContainEqual('ports: 28232 local ports per source address; 25 source address(es) of up to 4000 devices');
+  expect(result.lines).toContainEqual('ports: 28232 local ports per source address; 400 source address(es) of up to 250 devices');
 });
 
 test('more devices than connection tracking allows: the limit and the fix are named', () => {

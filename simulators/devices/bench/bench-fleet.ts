@@ -26,7 +26,7 @@ const { values } = parseArgs({
   options: {
     devices: { type: 'string', default: '100000' },
     'time-scale': { type: 'string', default: '60' },
-    'per-address': { type: 'string', default: '4000' },
+    'per-address': { type: 'string', default: '250' },
     'downtime-ms': { type: 'string', default: '2000' },
   },
 });
