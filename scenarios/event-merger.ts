@@ -7,27 +7,42 @@
  * source that has gone quiet for longer than `staleAfterMs` (real time) no
  * longer holds the others back.
  */
+/** A gap between pushes (real ms) longer than this is the consumer's pause, not a source's silence. */
+const consumerPauseMs = 1000;
+
 export class EventMerger<E extends { t: number }> {
   private readonly queues = new Map<string, { items: E[]; head: number; watermark: number; heardAt: number; closed: boolean }>();
   private readonly emit: (event: E) => void;
   private readonly staleAfterMs: number;
+  private readonly now: () => number;
+  /** When any source last pushed (real ms). */
+  private lastPushAt: number;
 
-  constructor(emit: (event: E) => void, staleAfterMs = 2000) {
+  constructor(emit: (event: E) => void, staleAfterMs = 2000, now: () => number = () => performance.now()) {
     this.emit = emit;
     this.staleAfterMs = staleAfterMs;
+    this.now = now;
+    this.lastPushAt = now();
   }
 
   addSource(name: string): void {
-    this.queues.set(name, { items: [], head: 0, watermark: -Infinity, heardAt: performance.now(), closed: false });
+    this.queues.set(name, { items: [], head: 0, watermark: -Infinity, heardAt: this.now(), closed: false });
   }
 
   /** Adds events (in time order) and raises the source's watermark, then releases what it can. */
   push(name: string, events: readonly E[], watermark: number): void {
     const queue = this.queues.get(name);
     if (!queue) throw new Error(`unknown event source "${name}"`);
+    const now = this.now();
+    // Nothing from any source for a second: the consumer was busy (its
+    // pipes full of other shards' batches) or all were quiet. Silence then
+    // says nothing about one source, so every source's grace starts again;
+    // otherwise the first batch read after the pause passes over the rest.
+    if (now - this.lastPushAt > consumerPauseMs) for (const other of this.queues.values()) other.heardAt = now;
+    this.lastPushAt = now;
     for (const event of events) queue.items.push(event);
     queue.watermark = Math.max(queue.watermark, watermark, events.length > 0 ? events[events.length - 1].t : -Infinity);
-    queue.heardAt = performance.now();
+    queue.heardAt = now;
     this.release(false);
   }
 
@@ -44,7 +59,7 @@ export class EventMerger<E extends { t: number }> {
   }
 
   private release(all: boolean): void {
-    const now = performance.now();
+    const now = this.now();
     let limit = Infinity;
     if (!all) {
       for (const queue of this.queues.values()) {

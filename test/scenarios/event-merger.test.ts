@@ -46,3 +46,28 @@ test('keeps order over many interleaved batches', () => {
   expect(out).toHaveLength(200 * 4 * 3);
   for (let i = 1; i < out.length; i++) expect(out[i]).toBeGreaterThanOrEqual(out[i - 1]);
 });
+
+test('a source silent while the others go on is passed over; a pause of the consumer passes over nobody', () => {
+  let clock = 0;
+  const out: number[] = [];
+  const merger = new EventMerger<{ t: number }>((e) => out.push(e.t), 15_000, () => clock);
+  merger.addSource('a');
+  merger.addSource('b');
+  merger.push('b', [{ t: 1 }], 1);
+  merger.push('a', [{ t: 2 }], 2);
+  expect(out).toEqual([1]);
+  // The consumer was blocked for 20 s; a's batch is read first, b's is still in its pipe.
+  clock += 20_000;
+  merger.push('a', [{ t: 30 }], 30);
+  expect(out).toEqual([1]); // b is not stale: the silence was the consumer's
+  merger.push('b', [{ t: 25 }], 31);
+  expect(out).toEqual([1, 2, 25, 30]);
+  // Now b hangs while a keeps pushing every 100 ms: after 15 s, a goes on alone.
+  for (let i = 0; i < 160; i++) {
+    clock += 100;
+    merger.push('a', [{ t: 40 + i }], 40 + i);
+  }
+  expect(out.length).toBeGreaterThan(100);
+  expect(out.at(-1)).toBe(199);
+  for (let i = 1; i < out.length; i++) expect(out[i]).toBeGreaterThanOrEqual(out[i - 1]);
+});
