@@ -17,11 +17,14 @@ let fleet: Fleet | undefined;
 /** One keep-alive agent for the whole shard's origin fetches. */
 let origin: HttpContentFetcher | undefined;
 let lines: string[] = [];
+const maxEventsPerBatch = 2000;
+let flushQueued = false;
 let attempts = 0;
 let batchTimer: ReturnType<typeof setInterval> | undefined;
 let scenarioNow = (): number => 0;
 
 function flush(): void {
+  flushQueued = false;
   if (!fleet) return;
   const counts = Object.values(fleet.counts());
   send({ type: 'batch', lines: lines.join('\n'), watermark: scenarioNow(), counts, attempts });
@@ -52,6 +55,16 @@ function start(config: ShardConfig): void {
     onEvent: (event: FleetEvent) => {
       if (event.type === 'attempt') attempts++;
       lines.push(JSON.stringify(event));
+      // Also by size: when thousands of sockets close at once (a killed
+      // backend), their callbacks keep the event loop from reaching the
+      // batch timer for seconds; a shard that says nothing that long is
+      // passed over by the runner's merger and its events land out of order.
+      // Sent once the current callback is done, so the counts that go with
+      // the events have finished the transition the last event began.
+      if (lines.length >= maxEventsPerBatch && !flushQueued) {
+        flushQueued = true;
+        process.nextTick(flush);
+      }
     },
   });
   batchTimer = setInterval(flush, config.batchEveryMs);
