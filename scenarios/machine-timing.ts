@@ -14,10 +14,11 @@ import type { Scenario } from './scenario-schema.ts';
 
 /**
  * Devices per real second this harness brings online on a 2-core machine,
- * fleet and reference backend sharing it (measured 1,500-2,700/s at
- * 20,000-100,000 devices; the lower end, so the floors hold on a busy machine).
+ * fleet and reference backend sharing it: bench:fleet measured 2,900-4,500/s
+ * at 30,000-100,000 devices, a full run 1,650-2,300/s at 100,000 (it also
+ * records every event). The lower end, so the floors hold on a busy machine.
  */
-export const machineConnectsPerSecond = 1500;
+export const machineConnectsPerSecond = 2000;
 /**
  * Heartbeats (ping and pong) per real second the run allows the reference
  * backend: each costs both sides a few tens of microseconds, so this keeps
@@ -56,6 +57,13 @@ function firstSpreadMs(policy: Scenario['policy']): number {
   }
 }
 
+/** The time scale at which the machine keeps up, or where to go when not even real time does. */
+function faithfulAdvice(scenario: Scenario): string {
+  const faithful = Math.floor((machineConnectsPerSecond * firstSpreadMs(scenario.policy)) / 1000 / scenario.fleet.devices);
+  if (faithful >= 1) return `for a faithful run use --time-scale ${faithful} or less`;
+  return 'even in real time: spread the fleet over machines (aftershock export k6) for a faithful run';
+}
+
 /** The policy's longest wait between attempts (scenario ms). */
 function longestWaitMs(policy: Scenario['policy']): number {
   return policy.kind === 'constant' ? policy.delayMs : policy.capMs;
@@ -85,7 +93,7 @@ export function machineTiming(scenario: Scenario): MachineTiming {
     lines.push(
       `machine-bound: at time scale ${scale}, ${devices} devices arrive at up to ${peakArrivalsPerSecond.toLocaleString('en-US')} per real second;` +
         ` this machine connects about ${machineConnectsPerSecond.toLocaleString('en-US')}/s, so recovery measures the machine, not the policy` +
-        ` (for a faithful run use --time-scale ${Math.max(1, Math.floor((machineConnectsPerSecond * firstSpreadMs(scenario.policy)) / 1000 / devices))} or less)`,
+        ` (${faithfulAdvice(scenario)})`,
     );
     if (raised.length > 0) {
       lines.push(`  ${raised.join(' and ')} raised to ${formatDuration(floorMs)} (${formatDuration(passRealMs)} real: one pass of the fleet through the machine)`);
