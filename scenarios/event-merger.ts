@@ -1,15 +1,15 @@
+/** A gap between pushes (real ms) longer than this is the consumer's pause, not a source's silence. */
+const consumerPauseMs = 1000;
+
 /**
  * Merges several time-ordered event sources into one time-ordered stream.
  * Each source pushes events in its own time order together with a watermark:
  * a promise that it will never again emit an event earlier than that time.
  * An event is released once every live source's watermark has passed it, so
  * the output is ordered even though shard processes deliver in batches. A
- * source that has gone quiet for longer than `staleAfterMs` (real time) no
- * longer holds the others back.
+ * source that has gone quiet for longer than `staleAfterMs` (real time),
+ * while the others went on, no longer holds the others back.
  */
-/** A gap between pushes (real ms) longer than this is the consumer's pause, not a source's silence. */
-const consumerPauseMs = 1000;
-
 export class EventMerger<E extends { t: number }> {
   private readonly queues = new Map<string, { items: E[]; head: number; watermark: number; heardAt: number; closed: boolean }>();
   private readonly emit: (event: E) => void;
