@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { connect } from 'node:net';
+import { tcpConnects } from '../../scenarios/targets/tcp-connects.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,20 +28,6 @@ function handshake(wsBaseUrl: string, timeoutMs: number): Promise<string> {
     socket.on('message', (data) => finish(JSON.parse(data.toString()).type));
     socket.on('unexpected-response', (_req, res) => finish(`http ${res.statusCode}`));
     socket.on('error', (error) => finish(`error ${(error as NodeJS.ErrnoException).code ?? error.message}`));
-  });
-}
-
-function tcpConnects(port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const timer = setTimeout(() => done(false), timeoutMs);
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
   });
 }
 
@@ -79,7 +65,7 @@ describe('process chaos on a real reference backend (time scale 1)', () => {
     await freeze.inject();
     expect(watchdog.guarded).toContainEqual(expect.objectContaining({ kind: 'signal', signal: 'SIGCONT', pid: target.process!.pid }));
     const port = Number(new URL(target.endpoints.httpBaseUrl).port);
-    expect(await tcpConnects(port, 1000)).toBe(true);
+    expect(await tcpConnects('127.0.0.1', port, 1000)).toBe(true);
     expect(await handshake(target.endpoints.wsBaseUrl, 500)).toBe('timeout');
     await freeze.undo();
     expect(watchdog.guarded.filter((a) => a.kind === 'signal' && a.signal === 'SIGCONT')).toHaveLength(0);

@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { connect } from 'node:net';
+import { tcpConnects } from '../../scenarios/targets/tcp-connects.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,21 +17,6 @@ import { buildReferenceImage } from '../../scenarios/targets/container/reference
 import { containerTarget, type ContainerTargetConfig } from '../../scenarios/targets/container-target.ts';
 import type { StartedTarget } from '../../scenarios/targets/target.ts';
 import { dockerAvailable, handshake, handshakeThroughput, requireDockerInCi } from './docker-fixture.ts';
-
-function tcpConnects(url: string, timeoutMs: number): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), hostname);
-    const timer = setTimeout(() => done(false), timeoutMs);
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 /** `count` devices that stay online; resolves once all are welcomed. */
 async function onlineDevices(wsBaseUrl: string, count: number): Promise<{ closed: Promise<number>[]; close(): void }> {
@@ -117,7 +102,8 @@ describe.runIf(dockerAvailable)('container chaos on a real engine (reference ima
     expect(watchdog.guarded).toContainEqual({ kind: 'docker', op: 'unpause', container: target.container!.id });
     expect(await target.container!.inspect()).toMatchObject({ status: 'paused', paused: true });
     // Host network: the listening socket is the kernel's; the backlog accepts while the process is frozen.
-    expect(await tcpConnects(target.endpoints.wsBaseUrl, 1000)).toBe(true);
+    const ws = new URL(target.endpoints.wsBaseUrl);
+    expect(await tcpConnects(ws.hostname, Number(ws.port), 1000)).toBe(true);
     expect(await handshake(target.endpoints.wsBaseUrl, 'frozen', 700)).toBe('timeout');
     await pause.undo();
     expect(watchdog.guarded.filter((a) => a.kind === 'docker' && a.op === 'unpause')).toEqual([]);

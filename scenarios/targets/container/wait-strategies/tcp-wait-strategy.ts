@@ -1,21 +1,7 @@
-import { connect } from 'node:net';
 import type { BoundPorts } from 'testcontainers';
 import type { DockerContainer } from '../docker-engine.ts';
+import { tcpConnects } from '../../tcp-connects.ts';
 import { ContainerWaitStrategy } from './container-wait-strategy.ts';
-
-function connects(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, host);
-    const timer = setTimeout(() => done(false), timeoutMs);
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 /** Ready once `host:port` (on the host network) accepts a TCP connection. */
 export class TcpWaitStrategy extends ContainerWaitStrategy {
@@ -35,7 +21,7 @@ export class TcpWaitStrategy extends ContainerWaitStrategy {
     const deadline = performance.now() + this.startupTimeoutMs;
     const poll = async (): Promise<void> => {
       while (performance.now() < deadline) {
-        if (await connects(this.host, this.port, 1000)) return;
+        if (await tcpConnects(this.host, this.port, 1000)) return;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       throw this.notReady(container, 'connections were refused');
