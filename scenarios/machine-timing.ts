@@ -64,6 +64,23 @@ function faithfulAdvice(scenario: Scenario): string {
   return 'even in real time: spread the fleet over machines (aftershock export k6) for a faithful run';
 }
 
+/**
+ * A ping interval and heartbeat timeout (scenario ms) stretched alike so that
+ * `devices` pinged at this time scale cost at most maxHeartbeatsPerSecond;
+ * `stretch` is 1 where they already do.
+ */
+export function stretchHeartbeats(
+  devices: number,
+  timeScale: number,
+  intervalMs: number,
+  timeoutMs: number,
+): { intervalMs: number; timeoutMs: number; stretch: number; pingsPerSecond: number } {
+  const pingsPerSecond = (devices * 1000 * timeScale) / intervalMs;
+  if (pingsPerSecond <= maxHeartbeatsPerSecond) return { intervalMs, timeoutMs, stretch: 1, pingsPerSecond };
+  const stretch = pingsPerSecond / maxHeartbeatsPerSecond;
+  return { intervalMs: Math.ceil(intervalMs * stretch), timeoutMs: Math.ceil(timeoutMs * stretch), stretch, pingsPerSecond };
+}
+
 /** The policy's longest wait between attempts (scenario ms). */
 function longestWaitMs(policy: Scenario['policy']): number {
   return policy.kind === 'constant' ? policy.delayMs : policy.capMs;
@@ -103,14 +120,12 @@ export function machineTiming(scenario: Scenario): MachineTiming {
   const configuredIntervalMs = 'heartbeatInterval' in scenario.target ? scenario.target.heartbeatInterval : undefined;
   let heartbeatIntervalMs = configuredIntervalMs;
   if (configuredIntervalMs !== undefined) {
-    const perSecond = (devices * 1000 * scale) / configuredIntervalMs;
-    if (perSecond > maxHeartbeatsPerSecond) {
-      const stretch = perSecond / maxHeartbeatsPerSecond;
-      heartbeatIntervalMs = Math.ceil(configuredIntervalMs * stretch);
-      heartbeatTimeoutMs = Math.ceil(heartbeatTimeoutMs * stretch);
+    const heartbeats = stretchHeartbeats(devices, scale, configuredIntervalMs, heartbeatTimeoutMs);
+    if (heartbeats.stretch > 1) {
+      ({ intervalMs: heartbeatIntervalMs, timeoutMs: heartbeatTimeoutMs } = heartbeats);
       lines.push(
-        `heartbeats stretched x${stretch.toFixed(1)}: every ${formatDuration(configuredIntervalMs)}` +
-          ` would be ${Math.round(perSecond).toLocaleString('en-US')} pings per real second; the backend pings every ${formatDuration(heartbeatIntervalMs)}` +
+        `heartbeats stretched x${heartbeats.stretch.toFixed(1)}: every ${formatDuration(configuredIntervalMs)}` +
+          ` would be ${Math.round(heartbeats.pingsPerSecond).toLocaleString('en-US')} pings per real second; the backend pings every ${formatDuration(heartbeatIntervalMs)}` +
           ` and devices give up after ${formatDuration(heartbeatTimeoutMs)} (${maxHeartbeatsPerSecond.toLocaleString('en-US')}/s)`,
       );
     }

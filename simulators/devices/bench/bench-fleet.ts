@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { maxHeartbeatsPerSecond } from '../../../scenarios/machine-timing.ts';
+import { stretchHeartbeats } from '../../../scenarios/machine-timing.ts';
 import { referenceTarget } from '../../../scenarios/targets/reference-target.ts';
 import { seedPolicyDefaults } from '../policy/index.ts';
 import { ShardedFleet, defaultDevicesPerShard } from '../sharded-fleet.ts';
@@ -70,10 +70,10 @@ async function waitUntil(what: string, condition: () => Promise<boolean> | boole
   return performance.now() - started;
 }
 
-// Pings as a scenario run would send them: every 30 s of scenario time,
-// stretched so the backend sends at most maxHeartbeatsPerSecond (machine-timing.ts).
-const heartbeatIntervalMs = Math.max(30_000, Math.ceil((devices * 1000 * timeScale) / maxHeartbeatsPerSecond));
-const target = await referenceTarget({ kind: 'reference', heartbeatInterval: heartbeatIntervalMs }).start({ runDir, timeScale, expectedConnections: devices } as never);
+// Pings as a scenario run would send them: every 30 s of scenario time (75 s
+// timeout), stretched as a run stretches them for this fleet and scale.
+const heartbeats = stretchHeartbeats(devices, timeScale, 30_000, 75_000);
+const target = await referenceTarget({ kind: 'reference', heartbeatInterval: heartbeats.intervalMs }).start({ runDir, timeScale, expectedConnections: devices } as never);
 let backendPid = target.process!.pid!;
 await sleep(500);
 const backendEmptyBytes = groupRssBytes(backendPid);
@@ -138,7 +138,7 @@ const fleetOptions = {
   // connects, not the policy's backoff after timeouts on a loaded machine.
   connectTimeoutMs: 30_000 * timeScale,
   handshakeTimeoutMs: 30_000 * timeScale,
-  heartbeatTimeoutMs: 2.5 * heartbeatIntervalMs,
+  heartbeatTimeoutMs: heartbeats.timeoutMs,
   devicesPerSourceAddress: perAddress,
   batchEveryMs: 100,
   onShardFailure: (_shard: number, message: string) => console.error(`bench:fleet: ${message}`),
