@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { processStartTime } from '../watchdog/undo-action.ts';
 import type { ChaosWatchdog } from '../watchdog/chaos-watchdog.ts';
+import { ownNodeArgs } from '../../scenarios/runtime/own-node.ts';
 
 export interface ChaosProcessOptions {
   /** For messages, e.g. "cpu burner 2". */
@@ -65,7 +66,7 @@ export class ChaosProcess {
     const log = openSync(options.logPath, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script, ...options.args], {
+      child = spawn(process.execPath, [...ownNodeArgs(...(options.nodeArgs ?? [])), options.script, ...options.args], {
         stdio: ['pipe', 'pipe', log],
         detached: options.ownSession ?? false,
         env: { ...process.env, ...options.env },

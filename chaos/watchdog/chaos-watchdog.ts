@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performUndo } from './perform-undo.ts';
 import type { UndoAction } from './undo-action.ts';
+import { ownNodeArgs } from '../../scenarios/runtime/own-node.ts';
 
 export type { UndoAction } from './undo-action.ts';
 
@@ -26,7 +27,7 @@ export class ChaosWatchdog {
 
   /** Starts the watchdog process; its log goes to `<runDir>/watchdog.log`. */
   static async start(runDir: string): Promise<ChaosWatchdog> {
-    const child = spawn(process.execPath, [watchdogMain, join(runDir, 'watchdog.log')], {
+    const child = spawn(process.execPath, [...ownNodeArgs(), watchdogMain, join(runDir, 'watchdog.log')], {
       // Its own process group: a Ctrl-C to the harness's group does not reach it.
       detached: true,
       stdio: ['pipe', 'pipe', 'ignore'],

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { ApiWindowName, IntegrityEvent } from '../../reports/integrity-events.ts';
 import type { ApiLoadToParent, ApiLoadWindow } from './api-load-protocol.ts';
+import { ownNodeArgs } from '../runtime/own-node.ts';
 
 const apiLoadMain = fileURLToPath(new URL('./api-load-main.ts', import.meta.url));
 
@@ -40,7 +41,7 @@ export class ApiLoad {
   }
 
   static async start(options: ApiLoadOptions): Promise<ApiLoad> {
-    const child = fork(apiLoadMain, [], { execArgv: [], serialization: 'json', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(apiLoadMain, [], { execArgv: ownNodeArgs(), serialization: 'json', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), READY_TIMEOUT_MS);
     const [ready] = (await Promise.race([once(child, 'message'), once(child, 'exit').then(() => [undefined])])) as [ApiLoadToParent | undefined];
     clearTimeout(timer);

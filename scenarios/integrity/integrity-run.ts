@@ -6,6 +6,7 @@ import type { IntegrityConfig } from '../schema/integrity-schema.ts';
 import { ManagedProcess } from '../targets/managed-process.ts';
 import { ApiLoad } from './api-load.ts';
 import { AssignmentLedger } from './assignment-ledger.ts';
+import { ownNodeArgs } from '../runtime/own-node.ts';
 
 const originMain = fileURLToPath(new URL('../../simulators/origin/main.ts', import.meta.url));
 
@@ -54,7 +55,7 @@ export class IntegrityRun {
     const origin = new ManagedProcess({
       name: 'content origin',
       command: process.execPath,
-      args: [originMain, '--host', '127.0.0.1', '--port', '0', '--exit-with-stdin'],
+      args: [...ownNodeArgs(), originMain, '--host', '127.0.0.1', '--port', '0', '--exit-with-stdin'],
       logPath: join(runDir, 'origin.log'),
       readyTimeoutMs: 15_000,
       isReadyLine: (line) => line.includes('"event":"ready"'),

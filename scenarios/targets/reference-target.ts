@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Scenario } from '../scenario-schema.ts';
 import { ManagedProcess } from './managed-process.ts';
 import type { StartedTarget, Target, TargetAdmin, TargetContext } from './target.ts';
+import { ownNodeArgs } from '../runtime/own-node.ts';
 
 type ReferenceTargetConfig = Extract<Scenario['target'], { kind: 'reference' }>;
 
@@ -50,6 +51,7 @@ export function referenceTarget(config: ReferenceTargetConfig): Target {
         name: `reference backend on ${host}:${port}`,
         command: globalThis.process.execPath,
         args: [
+          ...ownNodeArgs(),
           backendMain,
           '--host', host,
           '--port', String(port),

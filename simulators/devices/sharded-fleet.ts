@@ -5,6 +5,7 @@ import type { FleetEvent } from './fleet-events.ts';
 import { deviceStateNames } from './fleet.ts';
 import type { ShardConfig, ShardToParent } from './shard-protocol.ts';
 import { quietestAddressBlock } from './source-addresses.ts';
+import { ownNodeArgs } from '../../scenarios/runtime/own-node.ts';
 
 const shardMain = fileURLToPath(new URL('./fleet-shard-main.ts', import.meta.url));
 
@@ -67,7 +68,7 @@ export class ShardedFleet {
     let first = 0;
     for (let index = 0; index < count; index++) {
       const devices = base + (index < options.devices % count ? 1 : 0);
-      const child = fork(shardMain, [], { execArgv: shardExecArgv, serialization: 'json', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(shardMain, [], { execArgv: ownNodeArgs(...shardExecArgv), serialization: 'json', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const counts = new Array<number>(deviceStateNames.length).fill(0);
       counts[0] = devices; // every device starts idle
       shards.push({ index, firstDevice: first, devices, child, counts, attempts: 0, stopped: false });
