@@ -28,9 +28,11 @@ if (major >= 24) {
     );
     process.exit(2);
   }
-  const child = spawn(node24, [self, ...process.argv.slice(2)], { stdio: 'inherit' });
-  // The child is in our process group, so a Ctrl-C at the terminal reaches it
-  // by itself; a signal sent to this process alone (kill PID, a CI runner) is passed on.
+  // A session of its own: a Ctrl-C at the terminal then reaches this process
+  // alone and is passed on once (were the child in our group too, it would get
+  // the SIGINT twice, and a second interrupt means "stop now"). If this process
+  // is killed outright, the child notices its parent is gone and stops itself.
+  const child = spawn(node24, [self, ...process.argv.slice(2)], { stdio: 'inherit', detached: true });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => child.kill(signal));
   }
