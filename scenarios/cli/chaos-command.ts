@@ -1,11 +1,11 @@
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseDuration } from '../duration.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
 import { chaosEventsFileName, playChaos } from '../k6/chaos-play.ts';
 import { targetUrlVariable } from '../k6/k6-script-config.ts';
 import { applyOverrides, loadScenarioInput, type ScenarioOverrides } from '../load-scenario.ts';
 import { validateScenario } from '../validate-scenario.ts';
+import { parseFlags } from './parse-flags.ts';
 
 export const chaosUsage = `usage: aftershock chaos play SCENARIO [options]
 
@@ -34,7 +34,7 @@ function timestamp(date = new Date()): string {
 }
 
 export async function chaosCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags('chaos', {
     args: argv,
     allowPositionals: true,
     options: {

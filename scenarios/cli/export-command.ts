@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatDuration } from '../duration.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
 import { exportK6, k6ModuleSets, type K6Modules } from '../k6/export-k6.ts';
 import { targetUrlVariable } from '../k6/k6-script-config.ts';
 import { applyOverrides, loadScenarioInput, type ScenarioOverrides } from '../load-scenario.ts';
 import { validateScenario } from '../validate-scenario.ts';
+import { parseFlags } from './parse-flags.ts';
 
 export const exportUsage = `usage: aftershock export k6 SCENARIO --out DIR [options]
 
@@ -51,7 +51,7 @@ function positiveInteger(flag: string, text: string | undefined): number | undef
 }
 
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags('export', {
     args: argv,
     allowPositionals: true,
     options: {

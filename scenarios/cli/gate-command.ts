@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { comparabilityNotes, formatGateTable, gateFailed } from '../../reports/gate/gate-table.ts';
 import { compareMetrics, gateMetrics, parseTolerance } from '../../reports/gate/metric-changes.ts';
 import { loadSummary, summaryPathOf } from '../../reports/summary-file.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
+import { parseFlags } from './parse-flags.ts';
 
 export const gateUsage = `usage: aftershock gate --baseline BASELINE CURRENT [--tolerance 10%]
 
@@ -22,7 +22,7 @@ Exit codes: 0 no regression beyond the tolerance, 1 a regression (each metric
 is listed with baseline, current and change), 2 bad input.`;
 
 export async function gateCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags('gate', {
     args: argv,
     allowPositionals: true,
     options: {

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { AftershockError, exitCodes } from '../errors.ts';
 import { buildReferenceImage, referenceImageName } from '../targets/container/reference-image.ts';
+import { parseFlags } from './parse-flags.ts';
 
 export const imageUsage = `usage: aftershock image build [--tag TAG] [--force] [--quiet]
 
@@ -18,7 +18,7 @@ Needs a container engine (Docker: \`docker info\` must work).
 Exit codes: 0 built or up to date, 2 bad input or no engine.`;
 
 export async function imageCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags('image', {
     args: argv,
     allowPositionals: true,
     options: {

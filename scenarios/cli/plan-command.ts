@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { isPolicyKind, policyDefaults, policyKinds, type PolicyParams } from '../../simulators/devices/policy/index.ts';
 import { overloadBehaviours, parseRate, type CapacityParams, type OverloadBehaviour } from '../../simulators/model/capacity-model.ts';
 import { faultKinds, isFaultKind, type FaultKind } from '../../simulators/model/fault-model.ts';
@@ -10,6 +9,7 @@ import { AftershockError, exitCodes } from '../errors.ts';
 import { loadScenarioInput } from '../load-scenario.ts';
 import { validateScenario } from '../validate-scenario.ts';
 import { formatCapacityTable, formatPlanHeader, formatPlanTable } from './plan-table.ts';
+import { parseFlags } from './parse-flags.ts';
 
 export const planUsage = `usage: aftershock plan [SCENARIO] [options]
 
@@ -78,7 +78,7 @@ export interface PlanRequest {
 
 /** Turns the command line (and the scenario it names) into a plan request; every error is bad input. */
 export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequest; json: boolean } | 'help'> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags('plan', {
     args: argv,
     allowPositionals: true,
     options: {

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatSummary } from '../../reports/console-summary.ts';
 import { replayEvents } from '../../reports/replay-events.ts';
 import type { RunSummary } from '../../reports/run-collector.ts';
@@ -11,6 +10,7 @@ import { incompleteReason, verdictOf } from '../../reports/verdict.ts';
 import { writeRunReports } from '../../reports/write-reports.ts';
 import { reportFromK6 } from '../../reports/k6/report-from-k6.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
+import { parseFlags } from './parse-flags.ts';
 
 export const reportUsage = `usage: aftershock report RUN_DIR
        aftershock report --from-k6 K6_OUTPUT.json[.gz] [--from-k6 ...] [--chaos CHAOS_EVENTS] [RUN_DIR]
@@ -81,7 +81,7 @@ function keepExtras(rebuilt: RunSummary, runDir: string): RunSummary {
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export async function reportCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags('report', {
     args: argv,
     allowPositionals: true,
     options: { help: { type: 'boolean', short: 'h', default: false }, 'from-k6': { type: 'string', multiple: true }, chaos: { type: 'string' } },

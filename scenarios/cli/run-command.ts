@@ -1,5 +1,4 @@
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatSummary } from '../../reports/console-summary.ts';
 import { formatThresholdTable } from '../../reports/thresholds/threshold-table.ts';
 import { thresholdResultsOf, verdictOf } from '../../reports/verdict.ts';
@@ -8,6 +7,7 @@ import { applyOverrides, loadScenarioInput, type ScenarioOverrides } from '../lo
 import { runScenario } from '../runner.ts';
 import { validateScenario } from '../validate-scenario.ts';
 import { progressLine } from './progress-line.ts';
+import { parseFlags } from './parse-flags.ts';
 
 export const runUsage = `usage: aftershock run [SCENARIO] [options]
 
@@ -41,7 +41,7 @@ function timestamp(date = new Date()): string {
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags('run', {
     args: argv,
     allowPositionals: true,
     options: {

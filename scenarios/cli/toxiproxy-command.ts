@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { isLoopbackHost, parseHostPort } from '../../chaos/toxiproxy/address.ts';
 import { startToxiproxyServer, ToxiproxyListenError } from '../../chaos/toxiproxy/toxiproxy-server.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
+import { parseFlags } from './parse-flags.ts';
 
 export const toxiproxyUsage = `usage: aftershock toxiproxy [options]
 
@@ -18,7 +18,7 @@ export const toxiproxyUsage = `usage: aftershock toxiproxy [options]
 
 /** `aftershock toxiproxy`: runs until SIGINT or SIGTERM, then returns 0. */
 export async function toxiproxyCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags('toxiproxy', {
     args: argv,
     allowPositionals: true,
     options: {
