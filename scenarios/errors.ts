@@ -1,5 +1,9 @@
-/** Exit codes of the CLI: 0 passed, 1 a threshold failed, 2 bad input or usage. */
-export const exitCodes = { passed: 0, thresholdFailed: 1, badInput: 2 } as const;
+/**
+ * Exit codes of the CLI: 0 passed, 1 a threshold failed, 2 bad input or usage,
+ * 130 interrupted (SIGINT, SIGTERM, SIGHUP or the parent process gone; 128 +
+ * SIGINT's number, what shells report for a Ctrl-C).
+ */
+export const exitCodes = { passed: 0, thresholdFailed: 1, badInput: 2, interrupted: 130 } as const;
 
 /**
  * An error a user can act on. `code` is stable (scripts may match on it); the
