@@ -103,6 +103,8 @@ export function importGraph(entries: readonly string[]): { files: string[]; pack
       for (const match of text.matchAll(pattern)) {
         const specifier = match[1];
         if (specifier.startsWith('node:')) continue;
+        // A directory URL (the hook's own package root, '../../') is not a file to copy.
+        if (specifier.endsWith('/')) continue;
         if (specifier.startsWith('.')) queue.push(resolve(dirname(file), specifier));
         else packages.add(packageOf(specifier));
       }
