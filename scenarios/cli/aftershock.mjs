@@ -32,7 +32,8 @@ if (major >= 24) {
   // alone and is passed on once (were the child in our group too, it would get
   // the SIGINT twice, and a second interrupt means "stop now"). If this process
   // is killed outright, the child notices its parent is gone and stops itself.
-  const child = spawn(node24, [self, ...process.argv.slice(2)], { stdio: 'inherit', detached: true });
+  // AFTERSHOCK_HANDED_OVER (handOverVariable in shutdown-signals.ts) tells the child to watch this process.
+  const child = spawn(node24, [self, ...process.argv.slice(2)], { stdio: 'inherit', detached: true, env: { ...process.env, AFTERSHOCK_HANDED_OVER: '1' } });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => child.kill(signal));
   }

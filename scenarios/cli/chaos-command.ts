@@ -6,6 +6,7 @@ import { targetUrlVariable } from '../k6/k6-script-config.ts';
 import { applyOverrides, loadScenarioInput, type ScenarioOverrides } from '../load-scenario.ts';
 import { validateScenario } from '../validate-scenario.ts';
 import { parseFlags } from './parse-flags.ts';
+import { describeShutdown, watchShutdown } from './shutdown-signals.ts';
 
 export const chaosUsage = `usage: aftershock chaos play SCENARIO [options]
 
@@ -65,15 +66,12 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const scenario = validateScenario(applyOverrides(input, overrides), source);
   const runDir = resolve(values.out ?? join('runs', `${scenario.name}-chaos-${timestamp()}`));
 
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const shutdown = watchShutdown({ onRequest: (reason) => console.error(`aftershock: ${describeShutdown(reason)}: undoing the chaos in effect and stopping`) });
   try {
     const result = await playChaos({
       scenario,
       runDir,
-      signal: abort.signal,
+      signal: shutdown.signal,
       allowRemote: values['allow-remote'],
       startAfterMs,
       onPlan: (plan) => console.log(plan.lines.join('\n')),
@@ -88,10 +86,9 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     });
     console.log(`aftershock: chaos timeline ${result.outcome === 'recovered' ? 'played; the fleet came back' : `ended: ${result.outcome}`}`);
     console.log(`  wrote       ${result.eventsPath}`);
-    if (result.outcome === 'interrupted') return 130;
+    if (result.outcome === 'interrupted') return exitCodes.interrupted;
     return result.outcome === 'recovered' ? exitCodes.passed : exitCodes.thresholdFailed;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    shutdown.stop();
   }
 }

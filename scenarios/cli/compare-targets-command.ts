@@ -11,6 +11,7 @@ import type { Scenario } from '../scenario-schema.ts';
 import { validateScenario } from '../validate-scenario.ts';
 import { describeSize, formatSizeComparison, sizeVerdict, type ComparedTarget } from './compare-targets-table.ts';
 import { progressLine } from './progress-line.ts';
+import { describeShutdown, watchShutdown } from './shutdown-signals.ts';
 
 export const compareTargetsUsage = `usage: aftershock compare --target-a TARGET --target-b TARGET [SCENARIO] [options]
 
@@ -94,10 +95,7 @@ export async function compareTargetsCommand(argv: string[]): Promise<number> {
   };
   const outDir = resolve(values.out ?? join('runs', `compare-${scenarios.A.name}-${timestamp()}`));
 
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const shutdown = watchShutdown({ onRequest: (reason) => console.error(`\naftershock: ${describeShutdown(reason)}: stopping the run in progress`) });
   const compared: ComparedTarget[] = [];
   // Containers compete with every other process on the machine; a busy one gives neither size its limit.
   const cores = availableParallelism();
@@ -110,18 +108,17 @@ export async function compareTargetsCommand(argv: string[]): Promise<number> {
       loadBefore[key] = +loadavg()[0].toFixed(2);
       if (!values.quiet) console.error(`aftershock: ${key}: ${scenario.name} against ${scenario.target.kind} (${describeSize(scenario.target)}), seed ${JSON.stringify(scenario.seed)}`);
       try {
-        const { summary } = await runScenario({ scenario, runDir, signal: abort.signal, onProgress: values.quiet ? undefined : progress.update });
+        const { summary } = await runScenario({ scenario, runDir, signal: shutdown.signal, onProgress: values.quiet ? undefined : progress.update });
         progress.done();
         if (!values.quiet) console.error(formatSummary(summary, runDir));
-        if (summary.outcome === 'interrupted') return 130;
+        if (summary.outcome === 'interrupted') return exitCodes.interrupted;
         compared.push({ key, target: scenario.target, summary, runDir });
       } finally {
         progress.done();
       }
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    shutdown.stop();
   }
 
   const [a, b] = compared;

@@ -8,6 +8,7 @@ import { runScenario } from '../runner.ts';
 import { validateScenario } from '../validate-scenario.ts';
 import { progressLine } from './progress-line.ts';
 import { parseFlags } from './parse-flags.ts';
+import { describeShutdown, watchShutdown } from './shutdown-signals.ts';
 
 export const runUsage = `usage: aftershock run [SCENARIO] [options]
 
@@ -71,16 +72,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   const scenario = validateScenario(applyOverrides(input, overrides), source);
   const runDir = resolve(values.out ?? join('runs', `${scenario.name}-${timestamp()}`));
 
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const shutdown = watchShutdown({ onRequest: (reason) => console.error(`\naftershock: ${describeShutdown(reason)}: stopping; the summary so far is written`) });
   const progress = progressLine();
   try {
     const { summary } = await runScenario({
       scenario,
       runDir,
-      signal: abort.signal,
+      signal: shutdown.signal,
       allowRemote: values['allow-remote'],
       onPlan: values.quiet ? undefined : (plan) => console.error(plan.lines.join('\n')),
       onProgress: values.quiet ? undefined : progress.update,
@@ -88,12 +86,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     progress.done();
     console.log(`\naftershock: ${scenario.name} finished\n${formatSummary(summary, runDir)}`);
     console.log(`${formatThresholdTable(thresholdResultsOf(summary))}\n  report      ${join(runDir, 'report.html')}`);
-    if (summary.outcome === 'interrupted') return 130;
+    if (summary.outcome === 'interrupted') return exitCodes.interrupted;
     // Thresholds include the default "every device came back" unless the scenario sets its own.
     return verdictOf(summary) === 'passed' ? exitCodes.passed : exitCodes.thresholdFailed;
   } finally {
     progress.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    shutdown.stop();
   }
 }

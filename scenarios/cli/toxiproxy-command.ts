@@ -2,13 +2,15 @@ import { isLoopbackHost, parseHostPort } from '../../chaos/toxiproxy/address.ts'
 import { startToxiproxyServer, ToxiproxyListenError } from '../../chaos/toxiproxy/toxiproxy-server.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
 import { parseFlags } from './parse-flags.ts';
+import { describeShutdown, watchShutdown } from './shutdown-signals.ts';
 
 export const toxiproxyUsage = `usage: aftershock toxiproxy [options]
 
   Runs the embedded Toxiproxy-compatible server on its own, as a stand-in for
   toxiproxy-server: the Toxiproxy 2.x HTTP API (proxies, toxics, /populate,
   /reset, /version), for external targets and other tools. Prints one line
-  when ready; stops on Ctrl-C (SIGINT) or SIGTERM.
+  when ready; stops on Ctrl-C (SIGINT), SIGTERM or SIGHUP,
+  or when the process that started it is gone.
 
   --listen HOST:PORT  address of the HTTP API (default 127.0.0.1:8474)
   --allow-remote      allow addresses other than loopback, for the API and for
@@ -16,7 +18,7 @@ export const toxiproxyUsage = `usage: aftershock toxiproxy [options]
   --seed X            seed for toxicity draws, jitter and slice sizes
                       (default: random, printed in the ready line)`;
 
-/** `aftershock toxiproxy`: runs until SIGINT or SIGTERM, then returns 0. */
+/** `aftershock toxiproxy`: runs until SIGINT, SIGTERM, SIGHUP or its parent's exit, then returns 0. */
 export async function toxiproxyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags('toxiproxy', {
     args: argv,
@@ -66,16 +68,13 @@ export async function toxiproxyCommand(argv: string[]): Promise<number> {
   }
   console.log(`aftershock toxiproxy: Toxiproxy API on ${server.url} (seed ${JSON.stringify(server.seed)}); Ctrl-C to stop`);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (received: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(received);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  await server.stop();
-  console.error(`aftershock toxiproxy: stopped (${signal})`);
+  const shutdown = watchShutdown();
+  try {
+    const reason = await shutdown.requested;
+    await server.stop();
+    console.error(`aftershock toxiproxy: stopped (${describeShutdown(reason)})`);
+  } finally {
+    shutdown.stop();
+  }
   return exitCodes.passed;
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { constants } from 'node:os';
-import { installTarball, machineOldNode, npxAftershock, packRepo, repoRoot, startCommand, userEnv, type CommandResult, type PackResult } from './installed-package.ts';
+import { descendantsOf, installTarball, machineOldNode, npxAftershock, packRepo, repoRoot, startCommand, stillRunningAfter, userEnv, type CommandResult, type PackResult } from './installed-package.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'aftershock-installed-'));
 const project = join(work, 'project');
@@ -186,6 +186,37 @@ describe.each(runtimes)('npx aftershock on $name', ({ node, tag }) => {
     const viaNpx = await interruptRun('npx', ['aftershock'], out('int-npx'));
     expect(shellStatus(viaNpx)).toBe(130);
     expect(JSON.parse(readFileSync(join(out('int-npx'), 'summary.json'), 'utf8')).outcome).toBe('interrupted');
+  });
+  test('toxiproxy: SIGTERM to npx alone stops the server and everything under npx', async () => {
+    const { child, result } = startCommand(project, node, 'npx', ['aftershock', 'toxiproxy', '--listen', '127.0.0.1:0']);
+    let seen = '';
+    child.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    const deadline = Date.now() + 30_000;
+    while (!seen.includes('Toxiproxy API on') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen).toContain('Toxiproxy API on');
+    const tree = descendantsOf(child.pid!);
+    process.kill(child.pid!, 'SIGTERM');
+    await result;
+    const left = await stillRunningAfter(tree, 8000);
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+    expect(left).toEqual([]);
+  });
+});
+
+describe.runIf(oldNode)('the bin on an older Node', () => {
+  test('killed outright (SIGKILL), its Node 24 child notices and stops', async () => {
+    const { child, result } = startCommand(project, oldNode!.path, join(project, 'node_modules/.bin/aftershock'), ['toxiproxy', '--listen', '127.0.0.1:0']);
+    let seen = '';
+    child.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    const deadline = Date.now() + 30_000;
+    while (!seen.includes('Toxiproxy API on') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const tree = descendantsOf(child.pid!);
+    expect(tree.length).toBe(1); // the Node 24 it handed over to
+    process.kill(child.pid!, 'SIGKILL');
+    await result;
+    const left = await stillRunningAfter(tree, 8000);
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+    expect(left).toEqual([]);
   });
 });
 
