@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
@@ -81,6 +81,22 @@ describe('reports and the gate on real runs (200 devices, time scale 60)', () =>
     const html = readFileSync(out, 'utf8');
     expect(html).toContain('A: baseline · B: slower');
     expect(html).toMatch(/<tr data-metric="recovery\.t100">/);
+  });
+
+  test('`compare` without --out writes into a timestamped folder under runs/, nothing in the current folder', async () => {
+    const cwd = join(dir, 'compare-cwd');
+    mkdirSync(cwd);
+    const result = await aftershock(['compare', baselineDir, slowerDir], { cwd });
+    expect(result.code).toBe(0);
+    expect(readdirSync(cwd)).toEqual(['runs']);
+    const [folder] = readdirSync(join(cwd, 'runs'));
+    expect(folder).toMatch(/^compare-baseline-vs-slower-\d{8}-\d{6}$/);
+    expect(readdirSync(join(cwd, 'runs', folder))).toEqual(['compare.html']);
+    expect(result.stdout).toContain(join(cwd, 'runs', folder, 'compare.html'));
+    // A folder given with --out is made if missing.
+    const nested = join(dir, 'compare-out', 'deeper');
+    expect((await aftershock(['compare', baselineDir, slowerDir, '--out', nested])).code).toBe(0);
+    expect(existsSync(join(nested, 'compare.html'))).toBe(true);
   });
 
   test('`report` rebuilds the same summary and reports from the event stream', async () => {
