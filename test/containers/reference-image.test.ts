@@ -1,9 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dockerClient } from '../../scenarios/targets/container/docker-engine.ts';
-import { buildReferenceImage, importGraph, parseLdd, referenceImageName, referenceImageRecipe, type ImageBuildResult } from '../../scenarios/targets/container/reference-image.ts';
+import { buildReferenceImage, importGraph, withDependencies, parseLdd, referenceImageName, referenceImageRecipe, type ImageBuildResult } from '../../scenarios/targets/container/reference-image.ts';
 import { containerTarget } from '../../scenarios/targets/container-target.ts';
 import type { StartedTarget } from '../../scenarios/targets/target.ts';
 import { validateScenario } from '../../scenarios/validate-scenario.ts';
@@ -38,6 +38,32 @@ describe('the reference image recipe (no engine needed)', () => {
     expect(paths).toContain('/app/node_modules/ws/package.json');
     expect(paths.some((p) => /\/libc\.so\.6$/.test(p))).toBe(true);
     expect(paths.some((p) => /ld-linux/.test(p))).toBe(true);
+  });
+
+  test('installed in a project: packages are found beside aftershock by Node\'s lookup, laid out as npm hoisted them', () => {
+    // storm-checks/node_modules/{aftershock, ws, a, b@1}, and a's own b@2 nested under it.
+    const project = mkdtempSync(join(tmpdir(), 'aftershock-layout-'));
+    const modules = join(project, 'node_modules');
+    const pkg = (dir: string, manifest: object): void => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest));
+      writeFileSync(join(dir, 'index.js'), `export default ${JSON.stringify(dir)};\n`);
+    };
+    pkg(join(modules, 'aftershock'), { name: 'aftershock' });
+    pkg(join(modules, 'ws'), { name: 'ws', version: '8.0.0' });
+    pkg(join(modules, 'a'), { name: 'a', dependencies: { b: '^2' } });
+    pkg(join(modules, 'b'), { name: 'b', version: '1.0.0' });
+    pkg(join(modules, 'a', 'node_modules', 'b'), { name: 'b', version: '2.0.0' });
+    const placed = withDependencies(join(modules, 'aftershock'), ['a', 'b', 'ws']);
+    expect(placed).toEqual([
+      { name: 'a', source: join(modules, 'a'), path: '/app/node_modules/a' },
+      { name: 'b', source: join(modules, 'a', 'node_modules', 'b'), path: '/app/node_modules/a/node_modules/b' },
+      { name: 'b', source: join(modules, 'b'), path: '/app/node_modules/b' },
+      { name: 'ws', source: join(modules, 'ws'), path: '/app/node_modules/ws' },
+    ]);
+    expect(() => withDependencies(join(modules, 'aftershock'), ['zod'])).toThrow(
+      `the reference backend needs the npm package "zod", which Node cannot find from ${join(modules, 'aftershock')}; run npm install (or npm ci) where aftershock is installed`,
+    );
   });
 });
 

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix, relative, resolve } from 'node:path';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { AftershockError } from '../../errors.ts';
@@ -16,7 +17,14 @@ const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')
 export const referenceImageName = `aftershock/reference-backend:${version}`;
 
 /** Where things live inside the image. */
-export const referenceImagePaths = { node: '/usr/local/bin/node', app: '/app', main: '/app/simulators/backend/main.ts', data: '/data' } as const;
+export const referenceImagePaths = {
+  node: '/usr/local/bin/node',
+  app: '/app',
+  main: '/app/simulators/backend/main.ts',
+  data: '/data',
+  /** Present when the backend starts: it starts held closed (`--hold-closed-if`) and removes it. */
+  holdClosed: '/data/hold-closed',
+} as const;
 
 /** Label with a hash of everything copied into the image: an image with the same hash needs no rebuild. */
 const sourceHashLabel = 'aftershock.source-hash';
@@ -113,25 +121,62 @@ export function importGraph(entries: readonly string[]): { files: string[]; pack
   return { files: [...files].sort(), packages: [...packages].sort() };
 }
 
-/** `names` and everything they depend on, from node_modules under `root`. */
-function withDependencies(root: string, names: readonly string[]): string[] {
-  const seen = new Set<string>();
-  const queue = [...names];
-  while (queue.length > 0) {
-    const name = queue.pop()!;
-    if (seen.has(name)) continue;
-    const manifest = join(root, 'node_modules', name, 'package.json');
-    if (!existsSync(manifest)) throw new AftershockError('image-build-failed', `the reference backend needs the npm package "${name}", which is not installed; run npm ci`);
-    seen.add(name);
-    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, string> };
-    queue.push(...Object.keys(pkg.dependencies ?? {}));
-  }
-  return [...seen].sort();
+/** An npm package copied into the image: its folder here and its folder in the image. */
+export interface ImagePackage {
+  name: string;
+  source: string;
+  /** Absolute folder inside the image, under /app/node_modules. */
+  path: string;
 }
 
+/**
+ * The folder of package `name` as Node finds it from a module in `fromDir`:
+ * the first `node_modules/<name>` up the folder tree. So the packages are
+ * found wherever npm put them: under this repository, or, in a project that
+ * installed aftershock, beside it in the project's node_modules.
+ */
+function packageFolder(name: string, fromDir: string): string | undefined {
+  const lookup = createRequire(join(fromDir, 'index.js')).resolve.paths(name) ?? [];
+  for (const dir of lookup) {
+    if (existsSync(join(dir, name, 'package.json'))) return realpathSync(join(dir, name));
+  }
+  return undefined;
+}
+
+/**
+ * `names` (imported from `root`) and everything they depend on, found by
+ * Node's module resolution from the requiring package's own folder, and
+ * laid out in the image as npm hoists them: /app/node_modules/<name>, or
+ * inside the requiring package's node_modules when another version took
+ * that place. Breadth first, so the backend's own imports get the top level.
+ */
+export function withDependencies(root: string, names: readonly string[]): ImagePackage[] {
+  const placed = new Map<string, ImagePackage>();
+  const taken = new Set<string>();
+  const queue = names.map((name) => ({ name, fromDir: root, requiredBy: undefined as ImagePackage | undefined }));
+  while (queue.length > 0) {
+    const { name, fromDir, requiredBy } = queue.shift()!;
+    const source = packageFolder(name, fromDir);
+    if (source === undefined) {
+      const by = requiredBy ? `"${requiredBy.name}", which the reference backend needs, depends on` : 'the reference backend needs';
+      throw new AftershockError('image-build-failed', `${by} the npm package "${name}", which Node cannot find from ${fromDir}; run npm install (or npm ci) where aftershock is installed`);
+    }
+    if (placed.has(source)) continue;
+    const top = posix.join(referenceImagePaths.app, 'node_modules', name);
+    const path = taken.has(top) && requiredBy ? posix.join(requiredBy.path, 'node_modules', name) : top;
+    const entry: ImagePackage = { name, source, path };
+    placed.set(source, entry);
+    taken.add(path);
+    const pkg = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    for (const dependency of Object.keys(pkg.dependencies ?? {}).sort()) queue.push({ name: dependency, fromDir: source, requiredBy: entry });
+  }
+  return [...placed.values()].sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** Files of a package folder; its own node_modules are left out (each dependency is placed by itself). */
 function filesUnder(directory: string): string[] {
   return readdirSync(directory, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
+    .filter((entry) => entry.isFile() && !relative(directory, entry.parentPath).split(sep).includes('node_modules'))
     .map((entry) => join(entry.parentPath, entry.name))
     .sort();
 }
@@ -156,9 +201,7 @@ export function referenceImageRecipe(runtime = process.execPath, root = repoRoot
     // Same paths as here: the loader's path is written into the executable.
     ...libraries.map((path) => ({ source: realpathSync(path), path })),
     ...graph.files.map((source) => ({ source, path: posix.join(referenceImagePaths.app, relative(root, source).split('\\').join('/')) })),
-    ...packages.flatMap((name) =>
-      filesUnder(join(root, 'node_modules', name)).map((source) => ({ source, path: posix.join(referenceImagePaths.app, relative(root, source).split('\\').join('/')) })),
-    ),
+    ...packages.flatMap((pkg) => filesUnder(pkg.source).map((source) => ({ source, path: posix.join(pkg.path, relative(pkg.source, source).split(sep).join('/')) }))),
   ];
   const libraryPath = [...new Set(libraries.map((path) => posix.dirname(path)))];
   const dockerfile = [
@@ -170,7 +213,7 @@ export function referenceImageRecipe(runtime = process.execPath, root = repoRoot
     `ENTRYPOINT ["${referenceImagePaths.node}", "${referenceImagePaths.main}"]`,
     '',
   ].join('\n');
-  return { files, directories: ['/tmp', referenceImagePaths.data], libraryPath, packages, dockerfile };
+  return { files, directories: ['/tmp', referenceImagePaths.data], libraryPath, packages: packages.map((pkg) => pkg.name), dockerfile };
 }
 
 /** Files bigger than this are fingerprinted by size and modification time, not read (the runtime is over 100 MB). */
