@@ -1,7 +1,6 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { renderCompareReport } from '../../reports/compare/compare-report.ts';
 import { formatSummary } from '../../reports/console-summary.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
@@ -10,22 +9,29 @@ import { runScenario } from '../runner.ts';
 import type { Scenario } from '../scenario-schema.ts';
 import { validateScenario } from '../validate-scenario.ts';
 import { describeSize, formatSizeComparison, sizeVerdict, type ComparedTarget } from './compare-targets-table.ts';
+import { parseFlags } from './parse-flags.ts';
 import { progressLine } from './progress-line.ts';
 import { describeShutdown, watchShutdown } from './shutdown-signals.ts';
+import { readTargetSpec } from './target-spec.ts';
 
 export const compareTargetsUsage = `usage: aftershock compare --target-a TARGET --target-b TARGET [SCENARIO] [options]
 
 Pre-resize validation: plays the same scenario (same seed) against two
 targets, one after the other, and compares them: typically one container at
-two sizes, e.g. --target-a '{"kind":"container","cpus":0.5}'
---target-b '{"kind":"container","cpus":2}'. Prints a table and says whether
+two sizes, e.g. --target-a container:cpus=0.5,memory=512m
+--target-b container:cpus=2,memory=2g. Prints a table and says whether
 the smaller size recovered more slowly or with more failures; writes
 compare.json and compare.html (both runs on the same axes) beside the two
 run folders.
 
-  TARGET              a target as JSON, or a JSON file holding one
-                      (replaces the scenario's target)
-  SCENARIO            built-in name or scenario file (default: hard-kill)
+  TARGET              container:KEY=VALUE,... for the reference backend's
+                      image with limits: cpus=CORES, memory=SIZE (512m, 2g);
+                      image=NAME,port=N for another image. Or a target as
+                      JSON ('{"kind":"container","cpus":0.5}'), or a JSON
+                      file holding one. Replaces the scenario's target.
+  SCENARIO            built-in name or scenario file (default: hard-kill);
+                      on a container, kill, stop and freeze are done through
+                      the engine (docker kill, stop, pause)
   --devices N, --time-scale S, --seed X   as for \`aftershock run\`
   --out DIR           folder for a/, b/ and the comparison
                       (default: runs/compare-<scenario>-<timestamp>)
@@ -42,22 +48,10 @@ function positiveNumber(flag: string, text: string | undefined, integer: boolean
   return value;
 }
 
-/** A target from JSON text or a JSON file. */
-export function readTargetSpec(flag: string, text: string): unknown {
-  const trimmed = text.trim();
-  const json = trimmed.startsWith('{') ? trimmed : existsSync(trimmed) ? readFileSync(trimmed, 'utf8') : undefined;
-  if (json === undefined) throw new AftershockError('bad-flag', `${flag} must be a target as JSON ('{"kind":"container","cpus":0.5}') or a JSON file; "${text}" is neither`);
-  try {
-    return JSON.parse(json) as unknown;
-  } catch (error) {
-    throw new AftershockError('bad-flag', `${flag} is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
 const timestamp = (date = new Date()): string => date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
 export async function compareTargetsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags('compare', {
     args: argv,
     allowPositionals: true,
     options: {
