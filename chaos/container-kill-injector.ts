@@ -6,9 +6,10 @@ import type { Injector, InjectorContext } from './injector.ts';
  * Hard kill through the container engine: SIGKILL to the container's
  * processes (`docker kill`), so the kernel resets every socket and devices
  * see the close at once. Undo starts the same container again (its
- * writable layer, and so the backend's database, survives).
+ * writable layer, and so the backend's database, survives), held closed
+ * first if asked.
  */
-export function containerKillInjector(_event: ChaosEventOf<'container-kill'>, context: InjectorContext): Injector {
+export function containerKillInjector(event: ChaosEventOf<'container-kill'>, context: InjectorContext): Injector {
   const container = backendContainerOf(context, 'container-kill');
   let killed = false;
   return {
@@ -22,7 +23,7 @@ export function containerKillInjector(_event: ChaosEventOf<'container-kill'>, co
     },
     async undo() {
       if (!killed) return;
-      await startContainerAgain(context, container);
+      await startContainerAgain(context, container, event.holdClosed);
       killed = false;
     },
   };

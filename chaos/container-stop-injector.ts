@@ -9,7 +9,7 @@ import type { Injector, InjectorContext } from './injector.ts';
  * it is scaled, unlike `docker stop -t` which takes whole seconds). A
  * backend that is busy (a CPU lockup) cannot run its SIGTERM handler, so the
  * grace is exceeded and the stop is forced, as in the incident. Undo starts
- * it again.
+ * it again, held closed first if asked.
  */
 export function containerStopInjector(event: ChaosEventOf<'container-stop'>, context: InjectorContext): Injector {
   const container = backendContainerOf(context, 'container-stop');
@@ -31,7 +31,7 @@ export function containerStopInjector(event: ChaosEventOf<'container-stop'>, con
     },
     async undo() {
       if (!stopped) return;
-      await startContainerAgain(context, container);
+      await startContainerAgain(context, container, event.holdClosed);
       stopped = false;
     },
   };

@@ -21,12 +21,14 @@ export interface RunPlan {
   lines: string[];
 }
 
+const heldClosed = (holdClosedMs: number): string => (holdClosedMs > 0 ? `, held closed for ${formatDuration(holdClosedMs)}` : '');
+
 /** What each chaos kind does, in words for the plan and the report. */
 const chaosLabels: { [K in ChaosEvent['kind']]: (event: Extract<ChaosEvent, { kind: K }>) => { inject: string; undo: string } } = {
-  kill: (e) => ({ inject: 'SIGKILL the backend', undo: `restart the backend${e.holdClosed > 0 ? `, held closed for ${formatDuration(e.holdClosed)}` : ''}` }),
+  kill: (e) => ({ inject: 'SIGKILL the backend', undo: `restart the backend${heldClosed(e.holdClosed)}` }),
   stop: (e) => ({
     inject: `graceful stop (SIGTERM), forced with SIGKILL after ${formatDuration(e.grace)}`,
-    undo: `restart the backend${e.holdClosed > 0 ? `, held closed for ${formatDuration(e.holdClosed)}` : ''}`,
+    undo: `restart the backend${heldClosed(e.holdClosed)}`,
   }),
   freeze: () => ({ inject: 'freeze the backend (SIGSTOP)', undo: 'continue it (SIGCONT)' }),
   'cpu-hog': (e) => ({ inject: `backend burns its CPU at ${Math.round(e.dutyCycle * 100)}%`, undo: 'stop the CPU hog' }),
@@ -37,8 +39,8 @@ const chaosLabels: { [K in ChaosEvent['kind']]: (event: Extract<ChaosEvent, { ki
     undo: 'end the neighbour and free its memory',
   }),
   network: (e) => ({ inject: `network ${e.toxic.type} on ${e.stream} (toxicity ${e.toxicity})`, undo: `remove the ${e.toxic.type} fault` }),
-  'container-kill': () => ({ inject: 'SIGKILL the container through the engine', undo: 'start the container again' }),
-  'container-stop': (e) => ({ inject: `stop the container: SIGTERM, forced with SIGKILL after ${formatDuration(e.grace)}`, undo: 'start the container again' }),
+  'container-kill': (e) => ({ inject: 'SIGKILL the container through the engine', undo: `start the container again${heldClosed(e.holdClosed)}` }),
+  'container-stop': (e) => ({ inject: `stop the container: SIGTERM, forced with SIGKILL after ${formatDuration(e.grace)}`, undo: `start the container again${heldClosed(e.holdClosed)}` }),
   'container-pause': () => ({ inject: 'pause the container (cgroup freezer)', undo: 'unpause it' }),
   'container-resize': (e) => ({
     inject: `resize the container live to ${[e.cpus === undefined ? '' : `${e.cpus} CPU`, e.memory === undefined ? '' : `${e.memory} MB`].filter(Boolean).join(' and ')}`,

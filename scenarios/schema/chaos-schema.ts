@@ -108,17 +108,19 @@ const networkEvent = z.strictObject({
 
 /** Container chaos: through the container engine, on a container target. */
 
-/** SIGKILL through the engine (`docker kill`); the container is started again after `for`. */
+/** SIGKILL through the engine (`docker kill`); the container is started again after `for` (held closed first if asked: the reference image can). */
 const containerKillEvent = z.strictObject({
   kind: z.literal('container-kill'),
   ...timing,
+  ...restart,
 });
 
-/** SIGTERM through the engine, SIGKILL if the container has not exited after `grace` (forced); started again after `for`. */
+/** SIGTERM through the engine, SIGKILL if the container has not exited after `grace` (forced); started again after `for`, held closed first if asked. */
 const containerStopEvent = z.strictObject({
   kind: z.literal('container-stop'),
   ...timing,
   grace: positiveDuration.prefault('30s'),
+  ...restart,
 });
 
 /** Freezes every process of the container (`docker pause`, the cgroup freezer); `docker unpause` on undo. */

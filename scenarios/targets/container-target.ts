@@ -77,6 +77,7 @@ export function containerTarget(config: ContainerTargetConfig): Target {
               '--port', String(port),
               '--db', `${referenceImagePaths.data}/backend.db`,
               '--heartbeat-interval-ms', String(heartbeatRealMs),
+              '--hold-closed-if', referenceImagePaths.holdClosed,
               ...(context.expectedConnections === undefined ? [] : ['--workers', 'auto', '--expected-connections', String(context.expectedConnections)]),
             ]
           : undefined);
@@ -123,7 +124,7 @@ export function containerTarget(config: ContainerTargetConfig): Target {
       const httpBaseUrl = `http://${host}:${port}`;
       return {
         endpoints: { wsBaseUrl: `ws://${host}:${port}`, httpBaseUrl },
-        admin: reference ? referenceAdmin(httpBaseUrl) : undefined,
+        admin: reference ? { ...referenceAdmin(httpBaseUrl), holdClosedFile: referenceImagePaths.holdClosed } : undefined,
         container,
         stop: () => container.remove(),
       };

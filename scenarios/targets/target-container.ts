@@ -45,6 +45,8 @@ export interface TargetContainer {
   /** Changes the limits of the running container (`docker update`); null lifts a limit. */
   update(limits: { cpus?: number | null; memoryMB?: number | null }): Promise<void>;
   inspect(): Promise<ContainerState>;
+  /** Writes a file into the container's filesystem (`docker cp`), also while it is stopped. */
+  putFile(path: string, content: string): Promise<void>;
   /** Runs a command inside the container (`docker exec`) and waits for it. */
   exec(command: readonly string[]): Promise<ContainerExecResult>;
 }

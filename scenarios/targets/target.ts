@@ -74,6 +74,12 @@ export interface TargetHooks {
 export interface TargetAdmin {
   /** Extra start arguments that make the backend start held closed (devices get 503). */
   readonly holdClosedArgs: readonly string[];
+  /**
+   * For a backend in a container: a file that, put into the stopped
+   * container, makes its next start held closed (a container starts again
+   * with the arguments it was created with). Absent: it cannot be held closed.
+   */
+  readonly holdClosedFile?: string;
   /** Lets devices in after a held-closed start. */
   open(): Promise<void>;
   /** Burns the backend's own CPU at `dutyCycle` for `durationMs` of real time. */

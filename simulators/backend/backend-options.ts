@@ -19,6 +19,12 @@ export interface BackendOptions {
   maxHandshakesInFlight: number | null;
   /** Start with device upgrades answered 503 until POST /admin/open. */
   holdClosed: boolean;
+  /**
+   * Start held closed if this file exists, and remove it (read by main.ts).
+   * A container is started again with the arguments it was created with, so
+   * the harness holds it closed by putting this file there while it is down.
+   */
+  holdClosedIf?: string;
   /** Permit a non-loopback `host`. */
   allowRemote: boolean;
   /** TESTING ONLY: acknowledge PUTs before the write is durable, so a kill loses them. */
@@ -173,6 +179,7 @@ const flags: Record<string, FlagSpec> = {
   'hello-timeout-ms': { type: 'string', key: 'helloTimeoutMs', help: 'time to send hello in ms before close 4008 (default 30000)' },
   'max-handshakes-in-flight': { type: 'string', key: 'maxHandshakesInFlight', help: 'answer 503 to upgrades beyond N unfinished handshakes, counted per worker (default: no limit)' },
   'hold-closed': { type: 'boolean', key: 'holdClosed', help: 'answer 503 to device upgrades until POST /admin/open' },
+  'hold-closed-if': { type: 'string', key: 'holdClosedIf', help: 'start as --hold-closed if this file exists, and remove it (one held-closed start per file)' },
   'allow-remote': { type: 'boolean', key: 'allowRemote', help: 'permit a non-loopback --host' },
   'unsafe-ack-before-write': { type: 'boolean', key: 'unsafeAckBeforeWrite', help: 'TESTING ONLY: answer PUT before the write is durable (a kill loses it)' },
   'exit-with-stdin': { type: 'boolean', key: 'exitWithStdin', help: 'exit at once when stdin closes (the parent process died)' },
@@ -241,7 +248,7 @@ export function parseBackendCommandLine(argv: readonly string[], env: NodeJS.Pro
       const value = typeof raw === 'boolean' ? raw : parseBooleanEnv(raw);
       if (value === undefined) problems.push(`${envName} must be 1/true/yes or 0/false/no, got ${JSON.stringify(raw)}`);
       else input[spec.key] = value;
-    } else if (spec.key === 'host' || spec.key === 'dbPath' || spec.key === 'originUrl') {
+    } else if (spec.key === 'host' || spec.key === 'dbPath' || spec.key === 'originUrl' || spec.key === 'holdClosedIf') {
       input[spec.key] = raw;
     } else if (spec.key === 'workers' && raw === 'auto') {
       input[spec.key] = 'auto';

@@ -5,6 +5,7 @@
 // 1 crashed, 2 bad flags or the address cannot be used.
 // With --workers 1 (the default) this process is the backend; with more it
 // is a supervisor of that many worker processes (backend-supervisor.ts).
+import { existsSync, rmSync } from 'node:fs';
 import { BackendOptionsError, backendUsage, parseBackendCommandLine, workerCountFor, type BackendOptions } from './backend-options.ts';
 import { BackendListenError } from './backend-listen-error.ts';
 import type { BackendHandle } from './backend-server.ts';
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     fail(2, `${parsed.problems.join('; ')}; see --help`);
     return;
   }
-  const { options } = parsed;
+  const options = claimHoldClosedFile(parsed.options);
   const workers = workerCountFor(options);
   if (workers > 1) {
     await supervise(options, workers);
@@ -111,6 +112,13 @@ async function supervise(options: BackendOptions, workers: number): Promise<void
       (options.unsafeAckBeforeWrite ? ', UNSAFE: PUT is acknowledged before it is durable (testing only)' : '') +
       '\n',
   );
+}
+
+/** `--hold-closed-if FILE`: held closed when the file is there; removed, so that only this start is. */
+function claimHoldClosedFile(options: BackendOptions): BackendOptions {
+  if (options.holdClosedIf === undefined || !existsSync(options.holdClosedIf)) return options;
+  rmSync(options.holdClosedIf, { force: true });
+  return { ...options, holdClosed: true };
 }
 
 function exitWithStdin(): void {

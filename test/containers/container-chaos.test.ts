@@ -80,7 +80,7 @@ describe.runIf(dockerAvailable)('container chaos on a real engine (reference ima
     const put = await fetch(`${target.endpoints.httpBaseUrl}/devices/kept/content`, { method: 'PUT', body: JSON.stringify({ url: 'https://example.test/kept' }) });
     expect(put.status).toBe(200);
     const devices = await onlineDevices(target.endpoints.wsBaseUrl, 20);
-    const kill = containerKillInjector({ kind: 'container-kill', at: 0, for: 1000 }, context);
+    const kill = containerKillInjector({ kind: 'container-kill', at: 0, for: 1000, holdClosed: 0 }, context);
     const injectedAt = performance.now();
     await kill.inject();
     const closedAt = await Promise.all(devices.closed);
@@ -113,7 +113,7 @@ describe.runIf(dockerAvailable)('container chaos on a real engine (reference ima
   test('stop of a backend locked at 100% CPU exceeds its grace and is forced with SIGKILL', async () => {
     await target.admin!.startCpuHog(1, 20_000);
     await sleep(100);
-    const stop = containerStopInjector({ kind: 'container-stop', at: 0, for: 1000, grace: 600 }, context);
+    const stop = containerStopInjector({ kind: 'container-stop', at: 0, for: 1000, grace: 600, holdClosed: 0 }, context);
     const started = performance.now();
     await stop.inject();
     expect(performance.now() - started).toBeGreaterThanOrEqual(600);
@@ -123,7 +123,7 @@ describe.runIf(dockerAvailable)('container chaos on a real engine (reference ima
   });
 
   test('stop of a healthy backend: it exits on SIGTERM within the grace', async () => {
-    const stop = containerStopInjector({ kind: 'container-stop', at: 0, for: 1000, grace: 5000 }, context);
+    const stop = containerStopInjector({ kind: 'container-stop', at: 0, for: 1000, grace: 5000, holdClosed: 0 }, context);
     await stop.inject();
     expect(notes).toEqual(['exited on SIGTERM (exit code 0)']);
     await stop.undo();

@@ -1,5 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { cpus } from 'node:os';
+import { posix } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StartedTestContainer } from 'testcontainers';
 import { AftershockError } from '../../errors.ts';
@@ -7,6 +8,7 @@ import type { ChaosWatchdog } from '../../../chaos/watchdog/chaos-watchdog.ts';
 import type { ContainerExecResult, ContainerState, TargetContainer } from '../target-container.ts';
 import { followLogs, type LogFollower } from './container-logs.ts';
 import { dockerClient, engineStatus, type DockerApi, type DockerContainer } from './docker-engine.ts';
+import { tarArchive } from './tar-archive.ts';
 import type { ContainerWaitStrategy } from './wait-strategies/container-wait-strategy.ts';
 
 const mb = 1024 * 1024;
@@ -154,6 +156,15 @@ export class EngineContainer implements TargetContainer {
       await this.container.update(body);
     } catch (error) {
       throw this.fail(`update ${JSON.stringify(limits)}`, error);
+    }
+  }
+
+  async putFile(path: string, content: string): Promise<void> {
+    const archive = tarArchive([{ type: 'file', name: posix.basename(path), mode: 0o644, content: Buffer.from(content) }]);
+    try {
+      await this.container.putArchive(archive, { path: posix.dirname(path) });
+    } catch (error) {
+      throw this.fail(`copy of ${path} into it`, error);
     }
   }
 
