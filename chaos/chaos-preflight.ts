@@ -2,6 +2,7 @@ import { AftershockError } from '../scenarios/errors.ts';
 import type { ChaosEvent, Scenario } from '../scenarios/scenario-schema.ts';
 import { runsReferenceImage } from '../scenarios/targets/container-target.ts';
 import { cgroupUnsupportedError, probeCgroup, type CgroupController } from './cgroup.ts';
+import { containerAlternativeTo, containerEquivalentOf } from './container-equivalents.ts';
 
 /** What a chaos kind needs from the target and the kernel. */
 interface Requirements {
@@ -57,9 +58,16 @@ export function assertChaosPossible(scenario: Scenario, probe = probeCgroup): vo
   const problems: string[] = [];
   const probed = new Map<CgroupController, ReturnType<typeof probeCgroup>>();
   scenario.chaos.forEach((event, index) => {
-    const needs = (requirements[event.kind] as (e: ChaosEvent) => Requirements)(event);
+    // On a container target kill, stop and freeze go through the engine (chaos/index.ts): check what that needs.
+    const done = (offers.container ? containerEquivalentOf(event) : undefined) ?? event;
+    const needs = (requirements[done.kind] as (e: ChaosEvent) => Requirements)(done);
     const where = `chaos.${index} (${event.kind})`;
     if (needs.process && !offers.process && !offers.hooks?.includes(event.kind)) {
+      if (offers.container) {
+        problems.push(`${where}: needs a process the harness starts, and a container target's process belongs to the engine; ${containerAlternativeTo(event.kind)}`);
+        // No process of its own, so no cgroup of it to probe either.
+        return;
+      }
       const hint = scenario.target.kind === 'external' ? ` (or target.hooks.${event.kind} with inject and undo commands, for kill, freeze and stop)` : '';
       problems.push(`${where}: needs a target whose process the harness starts${hint}; target "${scenario.target.kind}" has none`);
     }

@@ -1,5 +1,6 @@
 import type { ChaosEvent } from '../scenarios/scenario-schema.ts';
 import type { Injector, InjectorContext } from './injector.ts';
+import { containerEquivalentOf } from './container-equivalents.ts';
 import { containerKillInjector } from './container-kill-injector.ts';
 import { containerOomInjector } from './container-oom-injector.ts';
 import { containerPauseInjector } from './container-pause-injector.ts';
@@ -41,7 +42,13 @@ export const injectors: InjectorFactories = {
   'container-restart': containerRestartInjector,
 } as const;
 
+/**
+ * The injector for one event. On a container target (no process of the
+ * harness's own) kill, stop and freeze are the same faults through the
+ * engine: docker kill, stop and pause (see container-equivalents.ts).
+ */
 export function createInjector(event: ChaosEvent, context: InjectorContext): Injector {
-  const factory = injectors[event.kind] as (e: ChaosEvent, c: InjectorContext) => Injector;
-  return factory(event, context);
+  const done = (context.target.container && !context.target.process ? containerEquivalentOf(event) : undefined) ?? event;
+  const factory = injectors[done.kind] as (e: ChaosEvent, c: InjectorContext) => Injector;
+  return factory(done, context);
 }

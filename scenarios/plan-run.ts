@@ -1,3 +1,4 @@
+import { containerEquivalentOf } from '../chaos/container-equivalents.ts';
 import { formatDuration } from './duration.ts';
 import { machineTiming, type MachineTiming } from './machine-timing.ts';
 import type { ChaosEvent, Scenario } from './scenario-schema.ts';
@@ -50,8 +51,10 @@ const chaosLabels: { [K in ChaosEvent['kind']]: (event: Extract<ChaosEvent, { ki
   'container-restart': (e) => ({ inject: `restart the container through the engine (grace ${formatDuration(e.grace)})`, undo: 'nothing (it restarted at once)' }),
 };
 
-export function chaosLabel(event: ChaosEvent): { inject: string; undo: string } {
-  return (chaosLabels[event.kind] as (e: ChaosEvent) => { inject: string; undo: string })(event);
+/** What `event` does; on a container target, kill, stop and freeze say how the engine does them. */
+export function chaosLabel(event: ChaosEvent, target?: Scenario['target']): { inject: string; undo: string } {
+  const done = (target?.kind === 'container' ? containerEquivalentOf(event) : undefined) ?? event;
+  return (chaosLabels[done.kind] as (e: ChaosEvent) => { inject: string; undo: string })(done);
 }
 
 /**
@@ -80,7 +83,7 @@ export function planRun(scenario: Scenario): RunPlan {
     `  ${pad('0s')}start fleet: devices boot over ${formatDuration(fleet.rampUp)}`,
     `  ${pad('online')}wait until all ${fleet.devices} devices are online (at most ${formatDuration(timing.onlineTimeoutMs)})`,
     ...integrity.online,
-    ...steps.map((s) => `  ${pad(`+${formatDuration(s.afterOnlineMs)}`)}chaos #${s.index + 1} ${s.action}: ${chaosLabel(s.event)[s.action]}`),
+    ...steps.map((s) => `  ${pad(`+${formatDuration(s.afterOnlineMs)}`)}chaos #${s.index + 1} ${s.action}: ${chaosLabel(s.event, scenario.target)[s.action]}`),
     `  ${pad('then')}record until every device is back, then ${formatDuration(scenario.settle)} more; stop at ${formatDuration(scenario.deadline)} at the latest` +
       (timing.machineBound ? ` (or ${formatDuration(timing.recoveryFloorMs)} after the last fault ends, if later)` : ''),
     ...integrity.end,

@@ -11,6 +11,7 @@ import { containerPauseInjector } from '../../chaos/container-pause-injector.ts'
 import { containerResizeInjector } from '../../chaos/container-resize-injector.ts';
 import { containerRestartInjector } from '../../chaos/container-restart-injector.ts';
 import { containerStopInjector } from '../../chaos/container-stop-injector.ts';
+import { createInjector } from '../../chaos/index.ts';
 import type { InjectorContext } from '../../chaos/injector.ts';
 import { ChaosWatchdog } from '../../chaos/watchdog/chaos-watchdog.ts';
 import { buildReferenceImage } from '../../scenarios/targets/container/reference-image.ts';
@@ -149,6 +150,68 @@ describe.runIf(dockerAvailable)('container chaos on a real engine (reference ima
     expect(await handshake(target.endpoints.wsBaseUrl, 'after-restart', 3000)).toBe('welcome');
     await restart.undo();
     expect(notes).toEqual(['restarted and ready']);
+  });
+
+  test('process kill on a container is docker kill: every device reset at once, undo starts the container again', async () => {
+    const devices = await onlineDevices(target.endpoints.wsBaseUrl, 20);
+    const kill = createInjector({ kind: 'kill', at: 0, for: 1000, holdClosed: 0 }, context);
+    expect(kill.kind).toBe('container-kill');
+    expect(kill.describe()).toBe(`docker kill (SIGKILL) container ${target.container!.name}`);
+    const injectedAt = performance.now();
+    await kill.inject();
+    expect(Math.max(...(await Promise.all(devices.closed))) - injectedAt).toBeLessThan(1000);
+    expect(await target.container!.inspect()).toMatchObject({ running: false, exitCode: 137 });
+    await kill.undo();
+    expect(await target.container!.inspect()).toMatchObject({ running: true });
+    const back = await Promise.all(Array.from({ length: 20 }, (_, i) => handshake(target.endpoints.wsBaseUrl, `online-${i}`, 3000)));
+    expect(back).toEqual(Array(20).fill('welcome'));
+  });
+
+  test('process kill held closed: the container starts again answering 503 for holdClosed, then lets devices in', async () => {
+    const kill = createInjector({ kind: 'kill', at: 0, for: 1000, holdClosed: 2000 }, context);
+    await kill.inject();
+    const undone = kill.undo();
+    // Poll until the container answers at all: held closed, every upgrade is refused with 503.
+    let held = 'error';
+    const deadline = performance.now() + 10_000;
+    while (held.startsWith('error') && performance.now() < deadline) {
+      held = await handshake(target.endpoints.wsBaseUrl, 'held', 1000);
+      if (held.startsWith('error')) await sleep(50);
+    }
+    expect(held).toBe('http 503');
+    await undone;
+    expect(await handshake(target.endpoints.wsBaseUrl, 'opened', 3000)).toBe('welcome');
+    expect(notes).toEqual(['container exited (exit code 137)', expect.stringMatching(/started again held closed; devices get 503$/), 'opened to devices']);
+    // The marker is used up: a later start is not held closed.
+    await target.container!.kill('SIGKILL');
+    await target.container!.waitForExit(10_000);
+    await target.container!.start();
+    expect(await handshake(target.endpoints.wsBaseUrl, 'later', 3000)).toBe('welcome');
+  }, 30_000);
+
+  test('process stop on a container is docker stop with the same grace: a locked backend is forced after it', async () => {
+    await target.admin!.startCpuHog(1, 20_000);
+    await sleep(100);
+    const stop = createInjector({ kind: 'stop', at: 0, for: 1000, grace: 600, holdClosed: 0 }, context);
+    expect(stop.kind).toBe('container-stop');
+    const started = performance.now();
+    await stop.inject();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(600);
+    expect(notes).toEqual(['graceful stop hung for 600ms: forced with SIGKILL (exit code 137)']);
+    await stop.undo();
+    expect(await handshake(target.endpoints.wsBaseUrl, 'after-stop', 3000)).toBe('welcome');
+  });
+
+  test('process freeze on a container is docker pause; undo unpauses, and the watchdog would have', async () => {
+    const freeze = createInjector({ kind: 'freeze', at: 0, for: 1000 }, context);
+    expect(freeze.kind).toBe('container-pause');
+    await freeze.inject();
+    expect(await target.container!.inspect()).toMatchObject({ paused: true });
+    expect(watchdog.guarded).toContainEqual({ kind: 'docker', op: 'unpause', container: target.container!.id });
+    expect(await handshake(target.endpoints.wsBaseUrl, 'frozen', 700)).toBe('timeout');
+    await freeze.undo();
+    expect(await target.container!.inspect()).toMatchObject({ paused: false, running: true });
+    expect(await handshake(target.endpoints.wsBaseUrl, 'thawed', 3000)).toBe('welcome');
   });
 
   test('a live CPU resize changes the measured handshake throughput; undo restores the limit', async () => {

@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { assertChaosPossible } from '../../chaos/chaos-preflight.ts';
 import { AftershockError } from '../../scenarios/errors.ts';
+import { builtInScenarios } from '../../scenarios/library/index.ts';
 import { planRun } from '../../scenarios/plan-run.ts';
 import { parseMemorySize } from '../../scenarios/schema/memory-size-schema.ts';
 import { assertMemoryLimitFits } from '../../scenarios/targets/container-target.ts';
@@ -80,9 +81,62 @@ describe('container chaos before anything starts', () => {
     expect(() => assertChaosPossible(scenario({ kind: 'container', memory: '256m' }, all))).not.toThrow();
   });
 
-  test('process chaos on a container target is refused: the harness owns no process there', () => {
-    const error = errorOf(() => assertChaosPossible(scenario({ kind: 'container' }, [{ kind: 'kill', at: '1s', for: '1s' }])));
-    expect(error.details).toEqual(['chaos.0 (kill): needs a target whose process the harness starts; target "container" has none']);
+  test('kill, stop and freeze on a container target are its engine faults; those with no equivalent are refused naming the kind to use', () => {
+    const process = [
+      { kind: 'kill', at: '1s', for: '1s', holdClosed: '10s' },
+      { kind: 'stop', at: '1s', for: '1s' },
+      { kind: 'freeze', at: '1s', for: '1s' },
+    ];
+    const noProbe = () => {
+      throw new Error('a container fault needs no cgroup of the harness');
+    };
+    expect(() => assertChaosPossible(scenario({ kind: 'container' }, process), noProbe)).not.toThrow();
+    const other = [
+      { kind: 'cpu-quota', at: '1s', for: '1s', cpus: 0.5 },
+      { kind: 'memory-hog', at: '1s', for: '1s', limitMB: 64, cgroupLimitMB: 128 },
+    ];
+    const error = errorOf(() => assertChaosPossible(scenario({ kind: 'container' }, other), noProbe));
+    expect(error.code).toBe('chaos-unsupported');
+    expect(error.exitCode).toBe(2);
+    expect(error.details).toEqual([
+      'chaos.0 (cpu-quota): needs a process the harness starts, and a container target\'s process belongs to the engine; use kind "container-resize" with cpus instead (a live `docker update` of the container\'s CPU limit, undone after `for`)',
+      'chaos.1 (memory-hog): needs a process the harness starts, and a container target\'s process belongs to the engine; use kind "container-oom" instead (a hog inside the container grows into target.memory until the OOM killer ends the backend), or drop cgroupLimitMB for a neighbour outside the container',
+    ]);
+    // Held closed needs the reference image, which can start held closed; another image cannot.
+    expect(errorOf(() => assertChaosPossible(scenario({ kind: 'container', image: 'nginx', port: 80 }, process))).details).toEqual([
+      'chaos.0 (kill): needs a backend that takes chaos commands (the reference backend); target "container" does not',
+    ]);
+    // A process target still gets the process faults, not the engine's.
+    expect(planRun(scenario({ kind: 'reference' }, process)).lines.join('\n')).toContain('chaos #1 inject: SIGKILL the backend');
+  });
+
+  test('every built-in scenario against a container target either runs or is refused before anything starts, naming what to use', () => {
+    const outcomes = Object.fromEntries(
+      Object.entries(builtInScenarios).map(([name, input]) => {
+        const s = validateScenario({ ...input, target: { kind: 'container', cpus: 1, memory: '512m' } }, name);
+        try {
+          assertChaosPossible(s, () => {
+            throw new Error(`${name}: a container fault needs no cgroup of the harness`);
+          });
+          return [name, 'runs'];
+        } catch (error) {
+          return [name, (error as AftershockError).details.join('; ')];
+        }
+      }),
+    );
+    expect(outcomes).toEqual({
+      'hard-kill': 'runs',
+      'nov4-cpu-lockup': 'runs',
+      'oct7-memory-exhaustion': expect.stringMatching(/^chaos\.0 \(memory-hog\): .*; use kind "container-oom" instead/),
+      'network-partition': 'runs',
+      flapping: 'runs',
+      'slow-network': 'runs',
+      'kill-under-writes': 'runs',
+    });
+    const plan = (name: string) => planRun(validateScenario({ ...builtInScenarios[name], target: { kind: 'container' } }, name)).lines.join('\n');
+    expect(plan('hard-kill')).toContain('chaos #1 inject: SIGKILL the container through the engine');
+    expect(plan('nov4-cpu-lockup')).toContain('chaos #2 undo: start the container again, held closed for 4m');
+    expect(plan('flapping')).not.toContain('SIGKILL the backend');
   });
 
   test('a resize needs cpus or memory', () => {
