@@ -107,11 +107,15 @@ function checkIntegrity(s: ParsedScenario, ctx: z.RefinementCtx): void {
       message: `is ${realRate} writes per real second at time scale ${s.timeScale}, above the bound of ${maxRealWritesPerSecond}; lower it or the time scale`,
     });
   }
-  if (integrity.origin && s.target.kind !== 'reference') {
+  // The reference backend is told where to publish manifests (--origin-url); a
+  // container with no image runs it. (An image named like the reference one is
+  // not looked at here: this module is the authoring API and stays light.)
+  const publishes = s.target.kind === 'reference' || (s.target.kind === 'container' && s.target.image === undefined);
+  if (integrity.origin && !publishes) {
     ctx.addIssue({
       code: 'custom',
       path: ['integrity', 'origin'],
-      message: `needs target kind reference (it is told where to publish manifests with --origin-url), got ${s.target.kind}; set origin: false`,
+      message: `needs the reference backend (target kind reference, or kind container without image: it is told where to publish manifests with --origin-url), got ${s.target.kind}${s.target.kind === 'container' ? ` with image ${s.target.image}` : ''}; set origin: false`,
     });
   }
   if (s.protocol.kind !== 'reference') {

@@ -78,6 +78,8 @@ export function containerTarget(config: ContainerTargetConfig): Target {
               '--db', `${referenceImagePaths.data}/backend.db`,
               '--heartbeat-interval-ms', String(heartbeatRealMs),
               '--hold-closed-if', referenceImagePaths.holdClosed,
+              // Host network: the origin on this machine's loopback is the container's too.
+              ...(context.originUrl === undefined ? [] : ['--origin-url', context.originUrl]),
               ...(context.expectedConnections === undefined ? [] : ['--workers', 'auto', '--expected-connections', String(context.expectedConnections)]),
             ]
           : undefined);

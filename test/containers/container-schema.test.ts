@@ -47,6 +47,14 @@ describe('the container target schema', () => {
     expect(errorOf(() => scenario({ kind: 'vm' })).message).toMatch(/unknown target kind; valid kinds: reference, container, process/);
   });
 
+  test('integrity with a content origin: the reference image publishes to it, another image cannot be told where', () => {
+    const withIntegrity = (target: object) => validateScenario({ name: 'i', fleet: { devices: 1 }, target, integrity: {} }, 'test');
+    expect(withIntegrity({ kind: 'container', cpus: 1 }).integrity).toMatchObject({ origin: true });
+    expect(errorOf(() => withIntegrity({ kind: 'container', image: 'nginx', port: 80 })).details).toEqual([
+      'integrity.origin: needs the reference backend (target kind reference, or kind container without image: it is told where to publish manifests with --origin-url), got container with image nginx; set origin: false',
+    ]);
+  });
+
   test('a memory limit that would take the machine below its 2 GiB floor is refused', () => {
     expect(() => assertMemoryLimitFits(1024, 4096)).not.toThrow();
     const error = errorOf(() => assertMemoryLimitFits(3000, 4096));
