@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { assertChaosPossible } from '../../chaos/chaos-preflight.ts';
 import { renderCompareReport } from '../../reports/compare/compare-report.ts';
 import { formatSummary } from '../../reports/console-summary.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
@@ -87,6 +88,15 @@ export async function compareTargetsCommand(argv: string[]): Promise<number> {
     A: validateScenario({ ...base, target: readTargetSpec('--target-a', values['target-a']) }, `${source} with --target-a`),
     B: validateScenario({ ...base, target: readTargetSpec('--target-b', values['target-b']) }, `${source} with --target-b`),
   };
+  // Same for chaos a target cannot take (memory-hog in a shared cgroup on a container): say so before A runs.
+  for (const key of ['A', 'B'] as const) {
+    try {
+      assertChaosPossible(scenarios[key]);
+    } catch (error) {
+      if (error instanceof AftershockError) throw new AftershockError(error.code, `--target-${key.toLowerCase()}: ${error.message}`, { details: error.details, cause: error });
+      throw error;
+    }
+  }
   const outDir = resolve(values.out ?? join('runs', `compare-${scenarios.A.name}-${timestamp()}`));
 
   const shutdown = watchShutdown({ onRequest: (reason) => console.error(`\naftershock: ${describeShutdown(reason)}: stopping the run in progress`) });

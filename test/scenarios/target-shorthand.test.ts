@@ -97,6 +97,16 @@ describe('aftershock compare with the shorthand: refused before either run start
     expect(run('--target-a', 'container', '--target-b', 'container', '--device', '5').stderr).toMatch(/^aftershock: error: Unknown option '--device'; compare takes --target-a, --target-b, --devices/);
   });
 
+  test('a built-in scenario with chaos a container cannot take: refused before A runs, naming the kind to use', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'aftershock-compare-')), 'cmp');
+    const result = run('--target-a', 'container:cpus=0.5,memory=512m', '--target-b', 'container:cpus=2,memory=2g', 'oct7-memory-exhaustion', '--out', out);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'aftershock: error: --target-a: the chaos timeline cannot run here (1 problem): chaos.0 (memory-hog): needs a process the harness starts, and a container target\'s process belongs to the engine; use kind "container-oom" instead (a hog inside the container grows into target.memory until the OOM killer ends the backend), or drop cgroupLimitMB for a neighbour outside the container',
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
   test('the usage shows the shorthand', () => {
     const result = spawnSync(process.execPath, [cli, 'compare', '--target-a', 'x', '--help'], { encoding: 'utf8', timeout: 30_000 });
     expect(result.status).toBe(0);
