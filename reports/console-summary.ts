@@ -1,3 +1,4 @@
+import { describePeaks } from './run-phases.ts';
 import { formatDuration } from '../scenarios/duration.ts';
 import type { RunSummary } from './run-collector.ts';
 
@@ -16,7 +17,7 @@ export function formatSummary(summary: RunSummary, runDir: string): string {
     ['devices', `${summary.devices} (${summary.devicesOnlineAtEnd} online at the end)`],
     ['fault at / restored at', `${orDash(summary.faultAtMs)} / ${orDash(summary.restoredAtMs)} (scenario time)${onlineAtFault(summary)}`],
     ['back after restore', `t50 ${orDash(summary.recovery.t50)}, t90 ${orDash(summary.recovery.t90)}, t99 ${orDash(summary.recovery.t99)}, t100 ${orDash(summary.recovery.t100)}`],
-    ['attempts', `${summary.attempts.total}, peak ${summary.attempts.peakPerSecond}/s` + (summary.attempts.peakAtMs === null ? '' : ` at ${formatDuration(summary.attempts.peakAtMs)}`)],
+    ['attempts', `${summary.attempts.total}; peak per second: ${describePeaks(summary.phases, String, formatDuration)}`],
     ['failed attempts', `${summary.failures.total} (${causes(summary.failures.byCause)})`],
     ['noticed the fault by', `${summary.lost.total} lost connections (${causes(summary.lost.byCause)})`],
     ['handshake (real ms)', `p50 ${summary.handshakeMs.p50}, p90 ${summary.handshakeMs.p90}, p99 ${summary.handshakeMs.p99}, max ${summary.handshakeMs.max}`],

@@ -1,3 +1,4 @@
+import { describePeaks } from './run-phases.ts';
 import { formatDuration } from '../scenarios/duration.ts';
 import type { ReportContext, Reporter } from './reporter.ts';
 import type { RunSummary } from './run-collector.ts';
@@ -37,7 +38,7 @@ export function renderMarkdown(summary: RunSummary, context: ReportContext = { n
     '| --- | --- |',
     `| run | ${n(summary.devices)} devices, seed \`${cell(JSON.stringify(summary.seed))}\`, time scale ${summary.timeScale}, outcome ${summary.outcome} |`,
     `| back after restore | t50 ${t(r.t50, restored)} · t90 ${t(r.t90, restored)} · t99 ${t(r.t99, restored)} · t100 ${t(r.t100, restored)} |`,
-    `| peak attempts | ${n(summary.attempts.peakPerSecond)}/s${summary.attempts.peakAtMs === null ? '' : ` at ${formatDuration(summary.attempts.peakAtMs)}`} (${n(summary.attempts.total)} in all) |`,
+    `| peak attempts per second | ${describePeaks(summary.phases, n, formatDuration)} (${n(summary.attempts.total)} attempts in all) |`,
     `| failed attempts | ${n(summary.failures.total)}${causes ? ` (${cell(causes)})` : ''} |`,
     `| never came back | ${n(summary.neverReturned.count)} |`,
     '',

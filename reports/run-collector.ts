@@ -3,9 +3,14 @@ import type { BackendSample, RunEvent, RunOutcome } from './run-events.ts';
 import { IntegrityCollector, type IntegritySummary } from './integrity-collector.ts';
 import type { ThresholdResult } from './thresholds/evaluate-thresholds.ts';
 import type { ModelComparison } from '../simulators/model/compare-to-run.ts';
+import { PhaseBins, type RunPhases } from './run-phases.ts';
 
-/** 2: added `recoveryCdf`, `handshakeSeries`, `thresholds`, `outcomeMessage`. */
-export const summarySchemaVersion = 2;
+/**
+ * 2: added `recoveryCdf`, `handshakeSeries`, `thresholds`, `outcomeMessage`.
+ * 3: added `phases`; `attempts.peakPerSecond` is the recovery phase's peak
+ * (it was the whole run's, which the boot ramp usually set).
+ */
+export const summarySchemaVersion = 3;
 
 /** A backend sample without its event type; distributes over the union so `reachable` still discriminates. */
 export type BackendSampleFields = BackendSample extends infer S ? (S extends unknown ? Omit<S, 'type'> : never) : never;
@@ -55,6 +60,8 @@ export interface HandshakePoint {
 /** The JSON-ready result of a run; `summary.json` on disk. */
 export interface RunSummary {
   schemaVersion: number;
+  /** Set when the summary was read from an older schema (loadSummary); its `phases` are then unknown (null). */
+  upgradedFrom?: number;
   scenario: string;
   seed: string | number;
   timeScale: number;
@@ -71,7 +78,14 @@ export interface RunSummary {
   restoredAtMs: number | null;
   /** Time from `restoredAtMs` until each device was online again. Null: some devices never came back. */
   recovery: RecoveryPercentiles;
-  attempts: { total: number; peakPerSecond: number; peakAtMs: number | null };
+  /**
+   * `peakPerSecond`: attempts per second over the busiest 5 seconds of the
+   * recovery phase (null without a restore); the boot and outage peaks, and
+   * each phase's busiest single second, are in `phases`.
+   */
+  attempts: { total: number; peakPerSecond: number | null; peakAtMs: number | null };
+  /** Attempts, peaks, failures and handshake latency of each phase: boot, outage, recovery, steady. */
+  phases: RunPhases;
   failures: { total: number; byCause: Record<string, number> };
   /** How online devices noticed they had lost their connection. */
   lost: { total: number; byCause: Record<string, number> };
@@ -148,6 +162,7 @@ export class RunCollector {
   private restoredAt: number | null = null;
   /** Real handshake ms of each scenario second (sparse), for per-second percentiles. */
   private readonly handshakeBySecond: number[][] = [];
+  private readonly phaseBins = new PhaseBins();
   private readonly handshake = hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 3_600_000,
@@ -196,6 +211,7 @@ export class RunCollector {
       case 'attempt': {
         this.attempts++;
         this.point(event.t).attempts++;
+        this.phaseBins.attempt(event.t);
         const plannedAt = this.waitPlannedAt[event.device];
         if (!Number.isNaN(plannedAt) && event.t - plannedAt < this.waitDelay[event.device] - this.toleranceMs) {
           this.earlyAttempts++;
@@ -206,6 +222,7 @@ export class RunCollector {
         this.point(event.t).successes++;
         this.handshake.recordValue(Math.max(1, Math.round(event.handshakeMs)));
         (this.handshakeBySecond[Math.max(0, Math.floor(event.t / 1000))] ??= []).push(event.handshakeMs);
+        this.phaseBins.handshake(event.t, event.handshakeMs);
         if (!this.isOnline[event.device]) {
           this.isOnline[event.device] = 1;
           this.online++;
@@ -216,6 +233,7 @@ export class RunCollector {
         break;
       case 'failure':
         this.failures++;
+        this.phaseBins.failure(event.t);
         increment(this.failuresByCause, event.cause);
         increment(this.point(event.t).failures, event.cause);
         break;
@@ -272,14 +290,9 @@ export class RunCollector {
             t99: pick(sorted, devices, 99),
             t100: pick(sorted, devices, 100),
           };
-    let peak = 0;
-    let peakAt: number | null = null;
-    for (const p of this.series) {
-      if (p.attempts > peak) {
-        peak = p.attempts;
-        peakAt = p.t;
-      }
-    }
+    // The last device back after the restore: the end of the recovery phase (null if some never came back).
+    const recoveredAt = this.restoredAt !== null && recovery.t100 !== null ? this.restoredAt + recovery.t100 : null;
+    const phases = this.phaseBins.phases({ faultAtMs: this.faultAt, restoredAtMs: this.restoredAt, recoveredAtMs: recoveredAt, endMs: this.lastT });
     const h = this.handshake;
     const reachable = this.backendSamples.filter((s): s is Extract<BackendSampleFields, { reachable: true }> => s.reachable);
     const integrity = this.integrity.summary({ isOnline: this.isOnline, restoredAt: this.restoredAt });
@@ -303,7 +316,8 @@ export class RunCollector {
       faultAtMs: this.faultAt,
       restoredAtMs: this.restoredAt,
       recovery,
-      attempts: { total: this.attempts, peakPerSecond: peak, peakAtMs: peakAt },
+      attempts: { total: this.attempts, peakPerSecond: phases.recovery?.peakPerSecond ?? null, peakAtMs: phases.recovery?.peakAtMs ?? null },
+      phases,
       failures: { total: this.failures, byCause: { ...this.failuresByCause } },
       lost: { total: this.lostTotal, byCause: { ...this.lostByCause } },
       handshakeMs: {

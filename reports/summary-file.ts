@@ -30,7 +30,11 @@ export function loadSummary(pathOrRunDir: string, role = 'summary'): RunSummary 
   if (typeof json !== 'object' || json === null || version === undefined || !('scenario' in json)) {
     throw new AftershockError('not-a-summary', `${role} ${path} is not an aftershock run summary (no schemaVersion or scenario); give the summary.json of an aftershock run`);
   }
-  if (version !== summarySchemaVersion) {
+  // A schema-2 summary reads as a schema-3 one with its phases unknown: its
+  // peak covered the whole run (boot included), so it is not the recovery
+  // peak that schema 3 means by attempts.peakPerSecond.
+  if (version === 2) json = upgradeFromVersion2(json as Record<string, unknown>);
+  else if (version !== summarySchemaVersion) {
     throw new AftershockError(
       'summary-version',
       `${role} ${path} has schemaVersion ${JSON.stringify(version)}, this aftershock reads ${summarySchemaVersion}; rebuild it from the run's events with \`aftershock report RUN_DIR\``,
@@ -45,5 +49,17 @@ export function loadSummary(pathOrRunDir: string, role = 'summary'): RunSummary 
       { details: problems },
     );
   }
-  return json as RunSummary;
+  return (version === 2 ? result.data : json) as RunSummary;
+}
+
+/** Schema 2 to 3: no phases, no recovery-phase peak; `upgradedFrom` says so to the gate and the reports. */
+function upgradeFromVersion2(json: Record<string, unknown>): Record<string, unknown> {
+  const attempts = json.attempts as Record<string, unknown> | undefined;
+  return {
+    ...json,
+    schemaVersion: summarySchemaVersion,
+    upgradedFrom: 2,
+    attempts: { ...attempts, peakPerSecond: null, peakAtMs: null },
+    phases: { boot: null, outage: null, recovery: null, steady: null },
+  };
 }

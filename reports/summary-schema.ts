@@ -103,8 +103,22 @@ const integrity = z
   .optional()
   .describe('assignment ledger, convergence, content on screen and API latency: scenarios/integrity');
 
+const phase = z
+  .object({
+    fromMs: ms,
+    toMs: ms,
+    attempts: z.number().int(),
+    peakPerSecond: z.number().describe('attempts per second over the busiest 5 s of the phase'),
+    peakAtMs: nullableMs,
+    maxInOneSecond: z.number().int().describe('most attempts in any one second of the phase'),
+    failures: z.number().int(),
+    handshakeMs: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), count: z.number().int() }).describe('real ms'),
+  })
+  .nullable();
+
 const summaryShape = {
   schemaVersion: z.literal(summarySchemaVersion),
+  upgradedFrom: z.number().int().optional().describe('the schema version this summary was read from, when it was older'),
   scenario: z.string(),
   seed: z.union([z.string(), z.number()]),
   timeScale: z.number(),
@@ -119,7 +133,12 @@ const summaryShape = {
   faultAtMs: nullableMs,
   restoredAtMs: nullableMs,
   recovery: z.object({ t50: nullableMs, t90: nullableMs, t99: nullableMs, t100: nullableMs }).describe('time from the restore until the share of devices was back; null: never (or no restore)'),
-  attempts: z.object({ total: z.number(), peakPerSecond: z.number(), peakAtMs: nullableMs }),
+  attempts: z
+    .object({ total: z.number(), peakPerSecond: z.number().nullable(), peakAtMs: nullableMs })
+    .describe('peakPerSecond: attempts per second over the busiest 5 s of the recovery phase (null: no restore); other phases in `phases`'),
+  phases: z
+    .object({ boot: phase, outage: phase, recovery: phase, steady: phase })
+    .describe('boot: origin to fault; outage: fault to restore; recovery: restore to the last device back; steady: after. Null: the run had no such phase'),
   failures: z.object({ total: z.number(), byCause: counts }),
   lost: z.object({ total: z.number(), byCause: counts }),
   handshakeMs: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number(), count: z.number() }).describe('real ms'),

@@ -26,6 +26,9 @@ export function comparabilityNotes(baseline: RunSummary, current: RunSummary): s
   const differs = (what: string, a: unknown, b: unknown): void => {
     if (JSON.stringify(a) !== JSON.stringify(b)) notes.push(`${what} differs: baseline ${JSON.stringify(a)}, current ${JSON.stringify(b)}`);
   };
+  for (const [which, summary] of [['baseline', baseline], ['current', current]] as const) {
+    if (summary.upgradedFrom !== undefined) notes.push(`${which} is a schema-${summary.upgradedFrom} summary: its peak covered the whole run, so the recovery-phase peak is unknown; rebuild it with \`aftershock report RUN_DIR\``);
+  }
   differs('scenario', baseline.scenario, current.scenario);
   differs('devices', baseline.devices, current.devices);
   differs('time scale', baseline.timeScale, current.timeScale);

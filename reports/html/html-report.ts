@@ -1,3 +1,4 @@
+import { describePeaks } from '../run-phases.ts';
 import type { ReportContext, Reporter } from '../reporter.ts';
 import type { RunSummary } from '../run-collector.ts';
 import { describeResult } from '../thresholds/evaluate-thresholds.ts';
@@ -65,7 +66,7 @@ function headerSections(summary: RunSummary, verdict: Verdict, context: ReportCo
     ['fault at / restored at', `${ms(summary.faultAtMs)} / ${ms(summary.restoredAtMs)}`],
     ['back after restore', `t50 <b>${never(r.t50)}</b>, t90 <b>${never(r.t90)}</b>, t99 <b>${never(r.t99)}</b>, t100 <b>${never(r.t100)}</b>`],
     ['never came back', summary.neverReturned.count === 0 ? '0' : `<span class="bad">${numberFormat(summary.neverReturned.count)}</span>`],
-    ['attempts', `${numberFormat(summary.attempts.total)}, peak <b>${numberFormat(summary.attempts.peakPerSecond)}/s</b>${summary.attempts.peakAtMs === null ? '' : ` at ${ms(summary.attempts.peakAtMs)}`}`],
+    ['attempts', `${numberFormat(summary.attempts.total)}; peak per second: ${esc(describePeaks(summary.phases, numberFormat, ms))}`],
     ['failed attempts', `${numberFormat(summary.failures.total)} <span class="muted">(${causes(summary.failures.byCause)})</span>`],
     ['lost connections', `${numberFormat(summary.lost.total)} <span class="muted">(${causes(summary.lost.byCause)})</span>`],
     ['handshake (real ms)', summary.handshakeMs.count ? `p50 ${summary.handshakeMs.p50}, p90 ${summary.handshakeMs.p90}, p99 ${summary.handshakeMs.p99}, max ${summary.handshakeMs.max}` : '–'],

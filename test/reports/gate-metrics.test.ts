@@ -35,7 +35,7 @@ describe('the regression gate (pure)', () => {
   });
 
   test('better is better, and a metric the current run lacks fails the gate', () => {
-    expect(compareMetrics(base, tweak({ peak: base.attempts.peakPerSecond / 2 }), { tolerancePct: 0 }).find((c) => c.metric === 'attempts.peak_per_s')?.status).toBe('better');
+    expect(compareMetrics(base, tweak({ peak: base.attempts.peakPerSecond! / 2 }), { tolerancePct: 0 }).find((c) => c.metric === 'attempts.peak_per_s')?.status).toBe('better');
     const noRestore = { ...base, restoredAtMs: null };
     const changes = compareMetrics(base, noRestore, { tolerancePct: 10 });
     expect(changes.find((c) => c.metric === 'recovery.t50')).toMatchObject({ status: 'missing', currentShown: 'not measured' });
