@@ -29,7 +29,13 @@ export function formatSummary(summary: RunSummary, runDir: string): string {
     ],
     ['never came back', summary.neverReturned.count === 0 ? '0' : `${summary.neverReturned.count} (e.g. device indexes ${summary.neverReturned.sample.slice(0, 5).join(', ')})`],
     ['early retries', `${summary.verification.earlyAttempts} (attempts before the policy's wait had passed)`],
-    ['planner vs measured', summary.model?.maxDeviationPct == null ? `not compared${summary.model?.note ? `: ${summary.model.note}` : ''}` : `predicted devices online within ${summary.model.maxDeviationPct}% of the fleet (${summary.model.maxDeviationDevices} devices) at every second; worst at ${formatDuration(summary.model.atMs ?? 0)}${summary.model.note ? ` (${summary.model.note})` : ''}`],
+    [
+      'plan vs measured',
+      summary.plan?.maxDeviationPct == null
+        ? `not compared${summary.plan?.note ? `: ${summary.plan.note}` : ''}`
+        : `the plan from the scenario alone was within ${summary.plan.maxDeviationPct}% of the fleet (${summary.plan.maxDeviationDevices} devices) at every second from the fault on; worst at ${formatDuration(summary.plan.atMs ?? 0)}`,
+    ],
+    ['replay vs measured', summary.model?.maxDeviationPct == null ? `not compared${summary.model?.note ? `: ${summary.model.note}` : ''}` : `the planner fed this run's boot and restore times was within ${summary.model.maxDeviationPct}% of the fleet (${summary.model.maxDeviationDevices} devices) at every second; worst at ${formatDuration(summary.model.atMs ?? 0)}${summary.model.note ? ` (${summary.model.note})` : ''}`],
     ...integrityRows(summary),
     ['run folder', runDir],
   ];

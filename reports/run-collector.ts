@@ -2,7 +2,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { BackendSample, RunEvent, RunOutcome } from './run-events.ts';
 import { IntegrityCollector, type IntegritySummary } from './integrity-collector.ts';
 import type { ThresholdResult } from './thresholds/evaluate-thresholds.ts';
-import type { ModelComparison } from '../simulators/model/compare-to-run.ts';
+import type { ModelComparison, PlanComparison } from '../simulators/model/compare-to-run.ts';
 import { PhaseBins, type RunPhases } from './run-phases.ts';
 
 /**
@@ -105,6 +105,12 @@ export interface RunSummary {
    * from the measured one at the worst second. Set by the runner.
    */
   model?: ModelComparison;
+  /**
+   * The plain plan (\`aftershock plan SCENARIO\`, from the scenario alone,
+   * nothing of the run fed in) against what was measured, from the fault on.
+   * Set by the runner.
+   */
+  plan?: PlanComparison;
   devicesOnlineAtEnd: number;
   neverReturned: { count: number; sample: number[] };
   /** Self-checks of the harness against its own policy. */

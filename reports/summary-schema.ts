@@ -162,6 +162,14 @@ const summaryShape = {
     .object({ predictedOnline: z.array(z.number()).describe('devices online at the end of each scenario second, as predicted') })
     .optional()
     .describe('the planner replaying this run: simulators/model/compare-to-run.ts'),
+  plan: z
+    .object({
+      maxDeviationPct: z.number().nullable(),
+      fromMs: nullableMs,
+      predictedOnline: z.array(z.number()).describe('devices online at the end of each scenario second from fromMs on, as planned'),
+    })
+    .optional()
+    .describe('the plain plan from the scenario alone against this run, from the fault on: simulators/model/compare-to-run.ts'),
 };
 
 export const runSummarySchema = z

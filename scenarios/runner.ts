@@ -24,7 +24,7 @@ import { createTarget, type StartedTarget } from './targets/index.ts';
 import { probeProtocol } from './targets/protocol-probe.ts';
 import { createAdapter } from '../simulators/devices/adapters/index.ts';
 import { deviceIdOf } from '../simulators/devices/fleet.ts';
-import { compareModelToRun } from '../simulators/model/compare-to-run.ts';
+import { compareModelToRun, comparePlanToRun } from '../simulators/model/compare-to-run.ts';
 
 /** A snapshot for progress displays, taken every `progressEveryMs`. */
 export interface RunProgress {
@@ -314,6 +314,7 @@ export async function runScenario(options: RunOptions): Promise<RunResult> {
 
   const summary = collector.summary();
   summary.model = compareModelToRun(scenario, summary);
+  summary.plan = comparePlanToRun(scenario, summary);
   summary.verification.unaccountedSamples = unaccountedSamples;
   summary.thresholds = evaluateThresholds(scenario.thresholds, summary);
   writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

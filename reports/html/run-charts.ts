@@ -26,6 +26,14 @@ export function predictedOnline(summary: RunSummary): number[] | null {
   return Array.isArray(predicted) && predicted.length > 0 && predicted.every((v) => typeof v === 'number') ? (predicted as number[]) : null;
 }
 
+/** The plain plan's prediction from the fault on, aligned to the run's seconds (null before the fault), when the summary carries one. */
+export function plannedOnline(summary: RunSummary): (number | null)[] | null {
+  const plan = summary.plan;
+  if (!plan || plan.fromMs === null || plan.predictedOnline.length === 0) return null;
+  const from = Math.round(plan.fromMs / 1000);
+  return summary.series.map((_, i) => (i < from ? null : (plan.predictedOnline[i - from] ?? null)));
+}
+
 /** API latency per backend sample, when the run measured it (`apiLatencyMs` on a sample). */
 function apiLatency(samples: BackendSampleFields[]): { x: number[]; values: (number | null)[] } | null {
   const x: number[] = [];
@@ -170,12 +178,15 @@ export function runCharts(summary: RunSummary): ChartSlot[] {
 
   // Devices online, with the planner's prediction over it.
   const predicted = predictedOnline(summary);
+  const planned = plannedOnline(summary);
+  const planCaption = planned && summary.plan?.maxDeviationPct != null ? ` Dotted: the plain plan from the scenario alone, from the fault on (within ${summary.plan.maxDeviationPct}% of the fleet at every second).` : '';
   chart({
     id: 'online',
     title: 'Devices online',
-    caption: predicted
-      ? `Devices online at the end of each scenario second; dashed: the planner's prediction for the same fleet, seed and fault.`
-      : 'Devices online at the end of each scenario second.',
+    caption:
+      (predicted
+        ? `Devices online at the end of each scenario second; dashed: the planner's replay, fed this run's boot and restore times${summary.model?.maxDeviationPct != null ? ` (within ${summary.model.maxDeviationPct}% of the fleet)` : ''}.`
+        : 'Devices online at the end of each scenario second.') + planCaption,
     xAxis: 'scenario-time',
     x,
     yFormat: 'count',
@@ -183,7 +194,8 @@ export function runCharts(summary: RunSummary): ChartSlot[] {
     yRange: [0, Math.max(1, summary.devices)],
     series: [
       { label: 'online (measured)', color: '#2563eb', values: summary.series.map((p) => p.online), fill: 'rgba(37, 99, 235, 0.08)', width: 2 },
-      ...(predicted ? [{ label: 'online (predicted)', color: '#9333ea', values: x.map((_, i) => predicted[i] ?? null), dash: [6, 4], width: 2 }] : []),
+      ...(predicted ? [{ label: 'online (replay)', color: '#9333ea', values: x.map((_, i) => predicted[i] ?? null), dash: [6, 4], width: 2 }] : []),
+      ...(planned ? [{ label: 'online (plain plan)', color: '#ea580c', values: x.map((_, i) => planned[i] ?? null), dash: [2, 3], width: 2 }] : []),
     ],
   });
 

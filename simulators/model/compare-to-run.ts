@@ -287,3 +287,93 @@ export function fitFleetStart(sortedBootOffsets: Float64Array, series: readonly 
   }
   return best;
 }
+
+/**
+ * The plain plan against a measured run: what `aftershock plan SCENARIO`
+ * predicted before the run, from the scenario alone (its fleet, seed, policy
+ * and chaos timeline; the plan's default 50 ms service time; unlimited
+ * capacity), with nothing of the run fed in. The plan starts at the fault
+ * with every device online, so it is compared from the run's fault to its
+ * end, each measured second against the planned curve within a second
+ * either way. `summary.plan` of every run; `summary.model` is the replay.
+ */
+export interface PlanComparison {
+  /** Largest |predicted - measured| devices online at the end of a scenario second, from the fault on; null: no comparison. */
+  maxDeviationDevices: number | null;
+  maxDeviationPct: number | null;
+  /** Start of the scenario second with the largest gap, ms. */
+  atMs: number | null;
+  /** Where the comparison starts: the second the run's fault hit, scenario ms. */
+  fromMs: number | null;
+  /** Why there is no comparison. */
+  note?: string;
+  assumed: { fault: FaultKind | null; outageMs: number | null; serviceTimeMs: number; capacity: 'unlimited' };
+  /** Devices online at the end of each scenario second from `fromMs` on, as planned. */
+  predictedOnline: number[];
+}
+
+/** `aftershock plan`'s service time when none is given, scenario ms. */
+export const planDefaultServiceTimeMs = 50;
+
+export function comparePlanToRun(scenario: Scenario, summary: RunSummary): PlanComparison {
+  const empty = (note: string): PlanComparison => ({
+    maxDeviationDevices: null,
+    maxDeviationPct: null,
+    atMs: null,
+    fromMs: null,
+    note,
+    assumed: { fault: null, outageMs: null, serviceTimeMs: planDefaultServiceTimeMs, capacity: 'unlimited' },
+    predictedOnline: [],
+  });
+  try {
+    const seconds = summary.series.length;
+    if (seconds === 0 || summary.devices === 0) return empty('the run recorded no seconds to compare');
+    if (summary.faultAtMs === null) return empty('the run had no fault; the plan predicts a recovery');
+    const outage = outageOfChaos(scenario.chaos as unknown as ChaosEventLike[]);
+    if (outage === null) return empty('the scenario has no chaos event to plan');
+    if ('reason' in outage) return empty(outage.reason);
+    const { fleet } = scenario;
+    const target = scenario.target as { heartbeatInterval?: number };
+    const faultAtMs = summary.faultAtMs;
+    const result = runStormModel({
+      devices: summary.devices,
+      seed: scenario.seed,
+      policy: scenario.policy,
+      timeouts: { connectMs: fleet.connectTimeout, handshakeMs: fleet.handshakeTimeout, heartbeatMs: fleet.heartbeatTimeout, heartbeatIntervalMs: target.heartbeatInterval ?? 30_000 },
+      fault: { kind: outage.kind, atMs: 0, outageMs: outage.outageMs },
+      capacity: { ...unlimitedCapacity, serviceTimeMs: planDefaultServiceTimeMs },
+      untilMs: Math.max(1000, seconds * 1000 - faultAtMs),
+    });
+    const fromSecond = Math.floor(faultAtMs / 1000);
+    const predictedOnline: number[] = [];
+    let worst = -1;
+    let worstAt = 0;
+    for (let s = fromSecond; s < seconds; s++) {
+      // The measured count is at the end of second s; the plan's second that ends at or after the same moment.
+      const k = Math.max(0, Math.ceil(((s + 1) * 1000 - faultAtMs) / 1000) - 1);
+      // Before the fault the plan has every device online.
+      const at = (i: number): number => (i < 0 ? summary.devices : ((result.series[i] ?? result.series[result.series.length - 1])?.online ?? summary.devices));
+      const predicted = at(k);
+      predictedOnline.push(predicted);
+      // Within a second either way, the series' own resolution: at the fault the whole fleet drops within
+      // one second, and which side of a second boundary the drop lands on is not a prediction error.
+      const measured = summary.series[s].online;
+      const gap = Math.min(Math.abs(at(k - 1) - measured), Math.abs(predicted - measured), Math.abs(at(k + 1) - measured));
+      if (gap > worst) {
+        worst = gap;
+        worstAt = s * 1000;
+      }
+    }
+    return {
+      maxDeviationDevices: worst,
+      maxDeviationPct: +((100 * worst) / summary.devices).toFixed(2),
+      atMs: worstAt,
+      fromMs: fromSecond * 1000,
+      ...(outage.note ? { note: outage.note } : {}),
+      assumed: { fault: outage.kind, outageMs: outage.outageMs, serviceTimeMs: planDefaultServiceTimeMs, capacity: 'unlimited' },
+      predictedOnline,
+    };
+  } catch (error) {
+    return empty(`the planner failed: ${(error as Error).message}`);
+  }
+}

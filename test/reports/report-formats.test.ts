@@ -112,7 +112,7 @@ describe('HTML report (without a browser)', () => {
       expect(chart.x[0]).toBe(0);
       expect(chart.x.at(-1)).toBe(summary.durationMs / 1000);
     }
-    expect(charts[0].series.map((s) => s.label)).toEqual(['online (measured)', 'online (predicted)']);
+    expect(charts[0].series.map((s) => s.label)).toEqual(['online (measured)', 'online (replay)']);
     expect(slots.find((s) => s.kind === 'missing')).toMatchObject({ missing: { id: 'api-latency' } });
   });
 
