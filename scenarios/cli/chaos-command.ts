@@ -7,6 +7,7 @@ import { applyOverrides, loadScenarioInput, type ScenarioOverrides } from '../lo
 import { validateScenario } from '../validate-scenario.ts';
 import { parseFlags } from './parse-flags.ts';
 import { describeShutdown, watchShutdown } from './shutdown-signals.ts';
+import { runFolderTime } from './run-folder-time.ts';
 
 export const chaosUsage = `usage: aftershock chaos play SCENARIO [options]
 
@@ -29,10 +30,6 @@ backend counts every device online, injects and undoes each fault as
 Then: aftershock report --from-k6 k6.json.gz --chaos DIR/${chaosEventsFileName} [RUN_DIR]
 
 Exit codes: 0 the fleet came back, 1 it did not before the deadline, 2 bad input, 130 interrupted.`;
-
-function timestamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
 
 export async function chaosCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags('chaos', {
@@ -64,7 +61,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const overrides: ScenarioOverrides = { devices, timeScale, seed: values.seed };
   const { input, source } = await loadScenarioInput(reference);
   const scenario = validateScenario(applyOverrides(input, overrides), source);
-  const runDir = resolve(values.out ?? join('runs', `${scenario.name}-chaos-${timestamp()}`));
+  const runDir = resolve(values.out ?? join('runs', `${scenario.name}-chaos-${runFolderTime()}`));
 
   const shutdown = watchShutdown({ onRequest: (reason) => console.error(`aftershock: ${describeShutdown(reason)}: undoing the chaos in effect and stopping`) });
   try {

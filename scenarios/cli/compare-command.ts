@@ -5,6 +5,7 @@ import { loadSummary, summaryPathOf } from '../../reports/summary-file.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
 import { compareTargetsCommand, compareTargetsUsage } from './compare-targets-command.ts';
 import { parseFlags } from './parse-flags.ts';
+import { runFolderTime } from './run-folder-time.ts';
 
 export const compareUsage = `usage: aftershock compare RUN_A RUN_B [--out DIR]
 
@@ -18,8 +19,6 @@ for validating a change, such as a resize, before and after.
                  ending in .html is the page itself
 
 Exit codes: 0 page written, 2 bad input.`;
-
-const timestamp = (date = new Date()): string => date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
 /** A run's name for legends: its folder's name. */
 const runName = (path: string): string => basename(dirname(summaryPathOf(path)));
@@ -43,7 +42,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const a = { name: runName(pathA), summary: loadSummary(pathA, 'run A') };
   const b = { name: runName(pathB), summary: loadSummary(pathB, 'run B') };
   // A folder, as `run` writes one; `--out x.html` (what this flag used to take) still names the page.
-  const outArg = values.out ?? join('runs', `compare-${a.name}-vs-${b.name}-${timestamp()}`);
+  const outArg = values.out ?? join('runs', `compare-${a.name}-vs-${b.name}-${runFolderTime()}`);
   const out = outArg.endsWith('.html') ? resolve(outArg) : join(resolve(outArg), 'compare.html');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, renderCompareReport(a, b));

@@ -14,6 +14,7 @@ import { parseFlags } from './parse-flags.ts';
 import { progressLine } from './progress-line.ts';
 import { describeShutdown, watchShutdown } from './shutdown-signals.ts';
 import { readTargetSpec } from './target-spec.ts';
+import { runFolderTime } from './run-folder-time.ts';
 
 export const compareTargetsUsage = `usage: aftershock compare --target-a TARGET --target-b TARGET [SCENARIO] [options]
 
@@ -48,8 +49,6 @@ function positiveNumber(flag: string, text: string | undefined, integer: boolean
   }
   return value;
 }
-
-const timestamp = (date = new Date()): string => date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
 export async function compareTargetsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags('compare', {
@@ -97,7 +96,7 @@ export async function compareTargetsCommand(argv: string[]): Promise<number> {
       throw error;
     }
   }
-  const outDir = resolve(values.out ?? join('runs', `compare-${scenarios.A.name}-${timestamp()}`));
+  const outDir = resolve(values.out ?? join('runs', `compare-${scenarios.A.name}-${runFolderTime()}`));
 
   const shutdown = watchShutdown({ onRequest: (reason) => console.error(`\naftershock: ${describeShutdown(reason)}: stopping the run in progress`) });
   const compared: ComparedTarget[] = [];

@@ -9,6 +9,7 @@ import { validateScenario } from '../validate-scenario.ts';
 import { progressLine } from './progress-line.ts';
 import { parseFlags } from './parse-flags.ts';
 import { describeShutdown, watchShutdown } from './shutdown-signals.ts';
+import { runFolderTime } from './run-folder-time.ts';
 
 export const runUsage = `usage: aftershock run [SCENARIO] [options]
 
@@ -35,10 +36,6 @@ function positiveNumber(flag: string, text: string | undefined, integer: boolean
     throw new AftershockError('bad-flag', `${flag} must be a ${integer ? 'whole number' : 'number'} greater than 0, got "${text}"`);
   }
   return value;
-}
-
-function timestamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -70,7 +67,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const reference = positionals[0] ?? 'hard-kill';
   const { input, source } = await loadScenarioInput(reference);
   const scenario = validateScenario(applyOverrides(input, overrides), source);
-  const runDir = resolve(values.out ?? join('runs', `${scenario.name}-${timestamp()}`));
+  const runDir = resolve(values.out ?? join('runs', `${scenario.name}-${runFolderTime()}`));
 
   const shutdown = watchShutdown({ onRequest: (reason) => console.error(`\naftershock: ${describeShutdown(reason)}: stopping; the summary so far is written`) });
   const progress = progressLine();
