@@ -33,8 +33,12 @@ export const unlimitedCapacity: CapacityParams = { acceptPerSecond: Infinity, ma
 /**
  * The backend's admission queue as a virtual FIFO: no queue is stored, only
  * when the next handshake can start (one every 1/acceptPerSecond) and how
- * many are unfinished. Times are scenario ms; arrivals may come slightly out
- * of order within one tick of the model, which only reorders who is served.
+ * many are unfinished. Times are scenario ms.
+ * Contract: `admit` and `release` are called in time order (releases before
+ * arrivals at the same instant). The FIFO is only exact then: an attempt
+ * admitted after a later one queues behind it and may be turned away for a
+ * wait it would not have had, and a release handled late keeps a place
+ * taken that was free.
  */
 export class Admission {
   private readonly spacingMs: number;
@@ -54,7 +58,7 @@ export class Admission {
   /** Admits an attempt arriving at `tMs`: the time its handshake starts, or -1 when the backend is overloaded. */
   admit(tMs: number): number {
     if (this.inFlight >= this.maxInFlight) return -1;
-    // Unlimited: nobody waits for anybody (and order within a tick cannot matter).
+    // Unlimited: nobody waits for anybody.
     if (this.spacingMs === 0) {
       if (++this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
       return tMs;

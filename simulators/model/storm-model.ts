@@ -90,9 +90,12 @@ export interface StormModelResult {
 
 /**
  * The event loop's tick, ms. Events are kept in exact time but bucketed by
- * tick (a calendar queue); within one tick they are handled in no
- * particular order, which only affects which of several simultaneous
- * attempts gets a token, never how many do.
+ * tick (a calendar queue). Against a limited backend a tick's events are
+ * handled in time order (a heap per tick), because admission depends on it:
+ * an attempt handled after a later one would queue behind it, and a
+ * handshake finishing after a later arrival would still hold its place.
+ * Against an unlimited backend nothing depends on the order within a tick,
+ * so the tick's list is handled as it stands.
  */
 export const modelTickMs = 10;
 
@@ -204,6 +207,17 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   const ring = Math.ceil(maxAheadMs / w) + 2;
   const head = new Int32Array(ring).fill(-1);
   let bucket = 0;
+  // In time order (see modelTickMs): the current bucket's events move into
+  // a binary heap of device indices while it is drained, and whatever is
+  // scheduled into it meanwhile goes straight into the heap.
+  const inTimeOrder = capacity.acceptPerSecond !== Infinity || capacity.maxInFlight !== Infinity;
+  // Each entry's time is kept beside it, so that sifting reads the heap
+  // alone, not a device record (a cache miss) per comparison.
+  let heap = new Int32Array(inTimeOrder ? 1024 : 0);
+  let heapAt = new Float64Array(heap.length);
+  let heapSize = 0;
+  /** The bucket being drained in time order; -1: none. */
+  let orderedBucket = -1;
   let pending = 0;
   let events = 0;
 
@@ -225,11 +239,61 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   const schedule = (i: number, t: number): void => {
     const b = Math.floor(t / w);
     if (b - bucket >= ring - 1) throw new Error(`model: an event ${t - bucket * w} ms ahead exceeds the calendar (${maxAheadMs} ms); a policy returned more than its maxDelayMs`);
-    const slot = b % ring;
     f64[i * 4] = t; // the one writer of the next event time
+    pending++;
+    if (b === orderedBucket) {
+      heapPush(i);
+      return;
+    }
+    const slot = b % ring;
     link(i, head[slot]);
     head[slot] = i;
-    pending++;
+  };
+  /**
+   * Whether the event of device i at `ti` comes before that of device j at
+   * `tj`: the earlier time; at the same instant a finishing handshake
+   * first, so that it no longer holds a place when an attempt arrives.
+   */
+  const earlier = (ti: number, i: number, tj: number, j: number): boolean =>
+    ti < tj || (ti === tj && stateOf(i) === HANDSHAKE && stateOf(j) !== HANDSHAKE);
+  const heapPush = (i: number): void => {
+    if (heapSize === heap.length) {
+      const grown = new Int32Array(heap.length * 2);
+      const grownAt = new Float64Array(grown.length);
+      grown.set(heap);
+      grownAt.set(heapAt);
+      heap = grown;
+      heapAt = grownAt;
+    }
+    const t = f64[i * 4];
+    let k = heapSize++;
+    while (k > 0) {
+      const parent = (k - 1) >> 1;
+      if (!earlier(t, i, heapAt[parent], heap[parent])) break;
+      heap[k] = heap[parent];
+      heapAt[k] = heapAt[parent];
+      k = parent;
+    }
+    heap[k] = i;
+    heapAt[k] = t;
+  };
+  const heapPop = (): number => {
+    const top = heap[0];
+    const last = heap[--heapSize];
+    const lastAt = heapAt[heapSize];
+    let k = 0;
+    for (;;) {
+      let child = 2 * k + 1;
+      if (child >= heapSize) break;
+      if (child + 1 < heapSize && earlier(heapAt[child + 1], heap[child + 1], heapAt[child], heap[child])) child++;
+      if (!earlier(heapAt[child], heap[child], lastAt, last)) break;
+      heap[k] = heap[child];
+      heapAt[k] = heapAt[child];
+      k = child;
+    }
+    heap[k] = last;
+    heapAt[k] = lastAt;
+    return top;
   };
   const down = (t: number): boolean => t >= faultAt && t < restoreAt;
 
@@ -433,6 +497,30 @@ export function runStormModel(input: StormModelInput): StormModelResult {
 
   /** Handles the current bucket's events before `limitMs`, leaving later ones in it. */
   const drain = (limitMs: number): void => {
+    if (inTimeOrder) drainInTimeOrder(limitMs);
+    else drainAsListed(limitMs);
+  };
+  const drainInTimeOrder = (limitMs: number): void => {
+    const slot = bucket % ring;
+    for (let i = head[slot]; i !== -1; i = nextInBucket(i)) heapPush(i);
+    head[slot] = -1;
+    orderedBucket = bucket;
+    while (heapSize > 0 && heapAt[0] < limitMs) {
+      const t = heapAt[0];
+      const i = heapPop();
+      pending--;
+      if (i === HERD) handleHerd(t);
+      else handle(i, t);
+    }
+    orderedBucket = -1;
+    // At or after the limit (a fault or a restore within this tick): back in the bucket for the next drain.
+    while (heapSize > 0) {
+      const i = heap[--heapSize];
+      link(i, head[slot]);
+      head[slot] = i;
+    }
+  };
+  const drainAsListed = (limitMs: number): void => {
     const slot = bucket % ring;
     let deferred = -1;
     for (let i = head[slot]; i !== -1; i = head[slot]) {
