@@ -112,22 +112,15 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
       untilMs: seconds * 1000,
     });
     const predictedOnline: number[] = [];
-    let worst = -1;
-    let worstAt = 0;
+    const gaps: number[] = [];
     for (let s = 0; s < seconds; s++) {
       // The model stops once everything has settled: its last count holds.
       const predicted = (result.series[s] ?? result.series[result.series.length - 1])?.online ?? 0;
       predictedOnline.push(predicted);
-      const gap = Math.abs(predicted - summary.series[s].online);
-      if (gap > worst) {
-        worst = gap;
-        worstAt = s * 1000;
-      }
+      gaps.push(Math.abs(predicted - summary.series[s].online));
     }
     return {
-      maxDeviationDevices: worst,
-      maxDeviationPct: +((100 * worst) / summary.devices).toFixed(2),
-      atMs: worstAt,
+      ...worstGap(gaps, 0, summary.devices),
       seconds,
       ...(note ? { note } : {}),
       assumed: { fault: fault?.kind ?? null, fleetStartAtMs, restoredAtMs: fault ? fault.atMs + fault.outageMs : null, serviceTimeMs, capacity: 'unlimited' },
@@ -345,29 +338,22 @@ export function comparePlanToRun(scenario: Scenario, summary: RunSummary): PlanC
       untilMs: Math.max(1000, seconds * 1000 - faultAtMs),
     });
     const fromSecond = Math.floor(faultAtMs / 1000);
+    // Before the fault the plan has every device online; after its end its last count holds.
+    const at = (i: number): number => (i < 0 ? summary.devices : ((result.series[i] ?? result.series[result.series.length - 1])?.online ?? summary.devices));
     const predictedOnline: number[] = [];
-    let worst = -1;
-    let worstAt = 0;
+    const gaps: number[] = [];
     for (let s = fromSecond; s < seconds; s++) {
       // The measured count is at the end of second s; the plan's second that ends at or after the same moment.
       const k = Math.max(0, Math.ceil(((s + 1) * 1000 - faultAtMs) / 1000) - 1);
-      // Before the fault the plan has every device online.
-      const at = (i: number): number => (i < 0 ? summary.devices : ((result.series[i] ?? result.series[result.series.length - 1])?.online ?? summary.devices));
       const predicted = at(k);
       predictedOnline.push(predicted);
       // Within a second either way, the series' own resolution: at the fault the whole fleet drops within
       // one second, and which side of a second boundary the drop lands on is not a prediction error.
       const measured = summary.series[s].online;
-      const gap = Math.min(Math.abs(at(k - 1) - measured), Math.abs(predicted - measured), Math.abs(at(k + 1) - measured));
-      if (gap > worst) {
-        worst = gap;
-        worstAt = s * 1000;
-      }
+      gaps.push(Math.min(Math.abs(at(k - 1) - measured), Math.abs(predicted - measured), Math.abs(at(k + 1) - measured)));
     }
     return {
-      maxDeviationDevices: worst,
-      maxDeviationPct: +((100 * worst) / summary.devices).toFixed(2),
-      atMs: worstAt,
+      ...worstGap(gaps, fromSecond, summary.devices),
       fromMs: fromSecond * 1000,
       ...(outage.note ? { note: outage.note } : {}),
       assumed: { fault: outage.kind, outageMs: outage.outageMs, serviceTimeMs: planDefaultServiceTimeMs, capacity: 'unlimited' },
@@ -376,4 +362,21 @@ export function comparePlanToRun(scenario: Scenario, summary: RunSummary): PlanC
   } catch (error) {
     return empty(`the planner failed: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The headline of a comparison: the largest gap in devices (`gaps[i]` is the
+ * gap at the end of second `firstSecond + i`), as a share of the fleet, and
+ * the start of the first second where it was that large.
+ */
+function worstGap(gaps: readonly number[], firstSecond: number, devices: number): { maxDeviationDevices: number; maxDeviationPct: number; atMs: number } {
+  let worst = -1;
+  let worstAt = 0;
+  gaps.forEach((gap, i) => {
+    if (gap > worst) {
+      worst = gap;
+      worstAt = (firstSecond + i) * 1000;
+    }
+  });
+  return { maxDeviationDevices: worst, maxDeviationPct: +((100 * worst) / devices).toFixed(2), atMs: worstAt };
 }
