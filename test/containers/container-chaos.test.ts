@@ -12,7 +12,7 @@ import { containerResizeInjector } from '../../chaos/container-resize-injector.t
 import { containerRestartInjector } from '../../chaos/container-restart-injector.ts';
 import { containerStopInjector } from '../../chaos/container-stop-injector.ts';
 import { createInjector } from '../../chaos/index.ts';
-import type { InjectorContext } from '../../chaos/injector.ts';
+import type { Injector, InjectorContext } from '../../chaos/injector.ts';
 import { ChaosWatchdog } from '../../chaos/watchdog/chaos-watchdog.ts';
 import { buildReferenceImage } from '../../scenarios/targets/container/reference-image.ts';
 import { containerTarget, type ContainerTargetConfig } from '../../scenarios/targets/container-target.ts';
@@ -111,16 +111,21 @@ describe.runIf(dockerAvailable)('container chaos on a real engine (reference ima
     expect(await handshake(target.endpoints.wsBaseUrl, 'thawed', 3000)).toBe('welcome');
   });
 
-  test('stop of a backend locked at 100% CPU exceeds its grace and is forced with SIGKILL', async () => {
+  /** Locks the backend at 100% CPU, then stops it with a 600 ms grace made by `makeStop`: it must be forced, and come back after the undo. */
+  async function lockedStopIsForced(makeStop: () => Injector): Promise<void> {
     await target.admin!.startCpuHog(1, 20_000);
     await sleep(100);
-    const stop = containerStopInjector({ kind: 'container-stop', at: 0, for: 1000, grace: 600, holdClosed: 0 }, context);
+    const stop = makeStop();
     const started = performance.now();
     await stop.inject();
     expect(performance.now() - started).toBeGreaterThanOrEqual(600);
     expect(notes).toEqual(['graceful stop hung for 600ms: forced with SIGKILL (exit code 137)']);
     await stop.undo();
     expect(await handshake(target.endpoints.wsBaseUrl, 'after-stop', 3000)).toBe('welcome');
+  }
+
+  test('stop of a backend locked at 100% CPU exceeds its grace and is forced with SIGKILL', async () => {
+    await lockedStopIsForced(() => containerStopInjector({ kind: 'container-stop', at: 0, for: 1000, grace: 600, holdClosed: 0 }, context));
   });
 
   test('stop of a healthy backend: it exits on SIGTERM within the grace', async () => {
@@ -190,16 +195,11 @@ describe.runIf(dockerAvailable)('container chaos on a real engine (reference ima
   }, 30_000);
 
   test('process stop on a container is docker stop with the same grace: a locked backend is forced after it', async () => {
-    await target.admin!.startCpuHog(1, 20_000);
-    await sleep(100);
-    const stop = createInjector({ kind: 'stop', at: 0, for: 1000, grace: 600, holdClosed: 0 }, context);
-    expect(stop.kind).toBe('container-stop');
-    const started = performance.now();
-    await stop.inject();
-    expect(performance.now() - started).toBeGreaterThanOrEqual(600);
-    expect(notes).toEqual(['graceful stop hung for 600ms: forced with SIGKILL (exit code 137)']);
-    await stop.undo();
-    expect(await handshake(target.endpoints.wsBaseUrl, 'after-stop', 3000)).toBe('welcome');
+    await lockedStopIsForced(() => {
+      const stop = createInjector({ kind: 'stop', at: 0, for: 1000, grace: 600, holdClosed: 0 }, context);
+      expect(stop.kind).toBe('container-stop');
+      return stop;
+    });
   });
 
   test('process freeze on a container is docker pause; undo unpauses, and the watchdog would have', async () => {
