@@ -8,6 +8,7 @@ import {
   policyKinds,
   seedPolicyDefaults,
   type ConstantPolicyParams,
+  type StagedPolicyParams,
   type DecorrelatedJitterPolicyParams,
   type EqualJitterPolicyParams,
   type FullJitterPolicyParams,
@@ -15,6 +16,7 @@ import {
   type SeedPolicyParams,
 } from '../../simulators/devices/policy/index.ts';
 import { duration, positiveDuration } from './duration-schema.ts';
+import { stagedPolicyOf } from './policy-text.ts';
 
 /** Reconnect policies as written in a scenario; the output is the policy's own parameters, in ms. */
 const growthFactor = z.number().min(1, 'a growth factor below 1 would shrink the waits').max(100);
@@ -31,6 +33,28 @@ const seedPolicySchema = z.strictObject({
 }).transform(
   (p): SeedPolicyParams => ({ kind: 'seed', firstWaitMaxMs: p.firstWaitMax, baseMs: p.base, factor: p.factor, capMs: p.cap, jitter: p.jitter }),
 );
+
+/**
+ * A policy in two stages: `first` the first wait's distribution, `then` the
+ * sequence of later waits, `jitter` how later waits are randomised (see
+ * staged-policy.ts and policy-text.ts). `kind` may be left out when `first`
+ * or `then` is given.
+ */
+const stagedPolicySchema = z
+  .strictObject({
+    kind: z.literal('staged'),
+    first: z.string().optional(),
+    then: z.string().optional(),
+    jitter: z.string().optional(),
+  })
+  .transform((p, ctx): StagedPolicyParams => {
+    const parsed = stagedPolicyOf(p);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: 'custom', message: parsed.message });
+      return z.NEVER;
+    }
+    return parsed.value;
+  });
 
 const nonePolicySchema = z.strictObject({
   kind: z.literal('none'),
@@ -65,10 +89,16 @@ const constantPolicySchema = z.strictObject({
   delay: positiveDuration.prefault(constantPolicyDefaults.delayMs),
 }).transform((p): ConstantPolicyParams => ({ kind: 'constant', delayMs: p.delay }));
 
-export const policySchema = z.discriminatedUnion(
+/** `{ first, then, jitter }` without a kind is a staged policy. */
+const stagedWithoutKind = (value: unknown): unknown =>
+  typeof value === 'object' && value !== null && !('kind' in value) && ('first' in value || 'then' in value) ? { kind: 'staged', ...value } : value;
+
+const policyUnion = z.discriminatedUnion(
   'kind',
-  [seedPolicySchema, nonePolicySchema, fullJitterPolicySchema, equalJitterPolicySchema, decorrelatedJitterPolicySchema, constantPolicySchema],
+  [seedPolicySchema, stagedPolicySchema, nonePolicySchema, fullJitterPolicySchema, equalJitterPolicySchema, decorrelatedJitterPolicySchema, constantPolicySchema],
   {
     error: (issue) => (issue.code === 'invalid_union' ? `unknown policy kind; valid kinds: ${policyKinds.join(', ')}` : undefined),
   },
 );
+
+export const policySchema = z.preprocess(stagedWithoutKind, policyUnion);

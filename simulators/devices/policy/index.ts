@@ -5,6 +5,7 @@ import { fullJitterPolicy, fullJitterPolicyDefaults, type FullJitterPolicyParams
 import { nonePolicy, nonePolicyDefaults, type NonePolicyParams } from './none-policy.ts';
 import type { ReconnectPolicy } from './reconnect-policy.ts';
 import { seedPolicy, seedPolicyDefaults, type SeedPolicyParams } from './seed-policy.ts';
+import { stagedPolicy, stagedPolicyDefaults, type StagedPolicyParams } from './staged-policy.ts';
 
 export type { ReconnectPolicy } from './reconnect-policy.ts';
 export type { Rng } from './rng.ts';
@@ -15,10 +16,12 @@ export { fullJitterPolicyDefaults, type FullJitterPolicyParams } from './full-ji
 export { equalJitterPolicyDefaults, type EqualJitterPolicyParams } from './equal-jitter-policy.ts';
 export { decorrelatedJitterPolicyDefaults, type DecorrelatedJitterPolicyParams } from './decorrelated-jitter-policy.ts';
 export { constantPolicyDefaults, type ConstantPolicyParams } from './constant-policy.ts';
+export { jitterKinds, stagedPolicyDefaults, type JitterKind, type StagedPolicyParams } from './staged-policy.ts';
 
 /** Every policy's parameters, discriminated by `kind`. */
 export type PolicyParams =
   | SeedPolicyParams
+  | StagedPolicyParams
   | NonePolicyParams
   | FullJitterPolicyParams
   | EqualJitterPolicyParams
@@ -32,6 +35,7 @@ type Factories = { [K in PolicyKind]: (params: Extract<PolicyParams, { kind: K }
 /** The policy registry: one entry per kind. */
 export const policies: Factories = {
   seed: seedPolicy,
+  staged: stagedPolicy,
   none: nonePolicy,
   full: fullJitterPolicy,
   equal: equalJitterPolicy,
@@ -42,6 +46,7 @@ export const policies: Factories = {
 /** Each kind's default parameters (what `{ kind }` alone means in a scenario). */
 export const policyDefaults: { [K in PolicyKind]: Extract<PolicyParams, { kind: K }> } = {
   seed: seedPolicyDefaults,
+  staged: stagedPolicyDefaults,
   none: nonePolicyDefaults,
   full: fullJitterPolicyDefaults,
   equal: equalJitterPolicyDefaults,
