@@ -50,6 +50,9 @@ function firstSpreadMs(policy: Scenario['policy']): number {
   switch (policy.kind) {
     case 'seed':
       return policy.firstWaitMaxMs;
+    case 'staged':
+      // A fixed first wait spreads nothing: the whole fleet arrives at once.
+      return policy.firstMaxMs - policy.firstMinMs;
     case 'constant':
       return policy.delayMs;
     default:

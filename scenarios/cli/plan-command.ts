@@ -1,4 +1,4 @@
-import { isPolicyKind, policyDefaults, policyKinds, type PolicyParams } from '../../simulators/devices/policy/index.ts';
+import { isPolicyKind, jitterKinds, policyDefaults, policyKinds, stagedPolicyDefaults, type PolicyParams } from '../../simulators/devices/policy/index.ts';
 import { overloadBehaviours, parseRate, type CapacityParams, type OverloadBehaviour } from '../../simulators/model/capacity-model.ts';
 import { faultKinds, isFaultKind, type FaultKind } from '../../simulators/model/fault-model.ts';
 import { findCapacity, parseRecoveryTarget, type FindCapacityResult, type RecoveryTarget } from '../../simulators/model/find-capacity.ts';
@@ -7,6 +7,7 @@ import { runStormModel, type ModelTimeouts, type StormModelInput, type StormMode
 import { formatDuration, parseDuration } from '../duration.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
 import { loadScenarioInput } from '../load-scenario.ts';
+import { stagedPolicyOf } from '../schema/policy-text.ts';
 import { validateScenario } from '../validate-scenario.ts';
 import { formatCapacityTable, formatPlanHeader, formatPlanTable } from './plan-table.ts';
 import { parseFlags } from './parse-flags.ts';
@@ -24,6 +25,12 @@ is measured from the moment the backend is back.
   --outage D            how long the backend is unreachable, e.g. 24m (default 24m)
   --policy K[,K...]     policies to compare, each with its defaults
                         (${policyKinds.join(', ')}; default: all, or the scenario's)
+  --first DIST          a staged policy's first wait: "uniform(0, 60s)", "fixed(30s)"
+  --then SEQ            its later waits: "exponential(base 60s, factor 2, cap 6m)"
+                        or "constant(30s)"
+  --jitter J            how later waits are drawn: ${jitterKinds.join(' | ')}
+                        (AWS definitions; default none). Any of the three adds
+                        a staged policy (defaults: U(0, 60s), then 60s x2 to 6m)
   --accept-rate R       handshakes the backend accepts per second, e.g. 2000/s
                         (default unlimited)
   --max-in-flight N     handshakes in progress at once (default unlimited)
@@ -86,6 +93,9 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
       fault: { type: 'string' },
       outage: { type: 'string' },
       policy: { type: 'string' },
+      first: { type: 'string' },
+      then: { type: 'string' },
+      jitter: { type: 'string' },
       'accept-rate': { type: 'string' },
       'max-in-flight': { type: 'string' },
       'service-time': { type: 'string' },
@@ -160,8 +170,19 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
     }
     // The scenario's own parameters for its kind, the defaults for the others.
     policies = [...new Set(kinds)].map((k) => (scenarioPolicy?.kind === k ? scenarioPolicy : policyDefaults[k as PolicyParams['kind']]));
-  } else {
+  } else if (values.first === undefined && values.then === undefined && values.jitter === undefined) {
     policies = scenarioPolicy ? [scenarioPolicy] : policyKinds.map((k) => policyDefaults[k]);
+  } else {
+    policies = [];
+  }
+  if (values.first !== undefined || values.then !== undefined || values.jitter !== undefined) {
+    // Starting from the scenario's own staged policy, if it has one.
+    const staged = stagedPolicyOf(
+      { first: values.first, then: values.then, jitter: values.jitter },
+      scenarioPolicy?.kind === 'staged' ? scenarioPolicy : stagedPolicyDefaults,
+    );
+    if (!staged.ok) throw new AftershockError('bad-flag', `${staged.message}; see \`aftershock plan --help\``);
+    policies = [...policies.filter((p) => p.kind !== 'staged'), staged.value];
   }
 
   let acceptPerSecond = Infinity;

@@ -3,6 +3,7 @@ import { formatRate } from '../../simulators/model/capacity-model.ts';
 import { faults } from '../../simulators/model/fault-model.ts';
 import type { RecoveryTarget } from '../../simulators/model/find-capacity.ts';
 import { formatDuration } from '../duration.ts';
+import { stagedPolicyTexts } from '../schema/policy-text.ts';
 import type { PlannedPolicy, PlanRequest } from './plan-command.ts';
 
 const count = (n: number): string => Math.round(n).toLocaleString('en');
@@ -12,7 +13,14 @@ const orNever = (ms: number | null): string => (ms === null ? 'never' : formatDu
 export function describePolicy(p: PolicyParams): string {
   switch (p.kind) {
     case 'seed':
-      return `first wait U(0, ${formatDuration(p.firstWaitMaxMs)}), then x${p.factor} from ${formatDuration(p.baseMs)}, cap ${formatDuration(p.capMs)}` + (p.jitter > 0 ? `, jitter ${p.jitter}` : ', no jitter after the first');
+      return (
+        `first wait U(0, ${formatDuration(p.firstWaitMaxMs)}), then min(${formatDuration(p.capMs)}, max(${formatDuration(p.baseMs)}, previous wait) x ${p.factor})` +
+        (p.jitter > 0 ? `, each cut by U(0, ${p.jitter}) of itself` : ', no jitter after the first')
+      );
+    case 'staged': {
+      const texts = stagedPolicyTexts(p);
+      return `first ${texts.first}, then ${texts.then}, jitter ${texts.jitter}`;
+    }
     case 'none':
       return `${formatDuration(p.baseMs)} x${p.factor} per attempt, cap ${formatDuration(p.capMs)}, no jitter`;
     case 'full':

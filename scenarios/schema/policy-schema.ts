@@ -101,4 +101,8 @@ const policyUnion = z.discriminatedUnion(
   },
 );
 
-export const policySchema = z.preprocess(stagedWithoutKind, policyUnion);
+/** What a scenario may write: any kind's object, or a staged policy's texts without its kind. */
+type PolicyInput = z.input<typeof policyUnion> | Omit<z.input<typeof stagedPolicySchema>, 'kind'>;
+
+// The preprocess step would erase the input type to `unknown`; state it, so an editor checks a scenario's policy.
+export const policySchema = z.preprocess(stagedWithoutKind, policyUnion) as unknown as z.ZodType<z.output<typeof policyUnion>, PolicyInput>;

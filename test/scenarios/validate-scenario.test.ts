@@ -44,7 +44,7 @@ describe('scenario validation', () => {
         'timeScale: must be at least 1 (1 is real time)',
         'fleet.devices: needs at least 1 device',
         'fleet: unknown key "typo"; remove or correct it',
-        expect.stringMatching(/^policy\.kind: unknown policy kind; valid kinds: seed, none/),
+        expect.stringMatching(/^policy\.kind: unknown policy kind; valid kinds: seed, staged, none/),
         expect.stringMatching(/^chaos\.0\.at: "soon" is not a duration/),
         '(scenario): unknown key "extra"; remove or correct it',
       ]),
