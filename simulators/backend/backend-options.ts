@@ -17,6 +17,12 @@ export interface BackendOptions {
   helloTimeoutMs: number;
   /** Upgrades beyond this many unfinished handshakes get HTTP 503; null = no limit. Per worker process. */
   maxHandshakesInFlight: number | null;
+  /**
+   * Handshakes admitted per second of real time, evenly spaced with no burst
+   * (see accept-rate-limit.ts); beyond it upgrades get HTTP 503. null = no
+   * limit. For the whole backend: each of N worker processes admits 1/N of it.
+   */
+  acceptRate: number | null;
   /** Start with device upgrades answered 503 until POST /admin/open. */
   holdClosed: boolean;
   /**
@@ -60,6 +66,7 @@ export const defaultBackendOptions: BackendOptions = {
   heartbeatIntervalMs: 30_000,
   helloTimeoutMs: 30_000,
   maxHandshakesInFlight: null,
+  acceptRate: null,
   holdClosed: false,
   allowRemote: false,
   unsafeAckBeforeWrite: false,
@@ -130,6 +137,9 @@ export function validateBackendOptions(options: BackendOptions): string[] {
   if (options.maxHandshakesInFlight !== null) {
     intIn('max-handshakes-in-flight', options.maxHandshakesInFlight, 1, 1_000_000);
   }
+  if (options.acceptRate !== null && !(Number.isFinite(options.acceptRate) && options.acceptRate > 0)) {
+    problems.push(`--accept-rate must be a positive number of handshakes per second (above 0), got ${options.acceptRate}`);
+  }
   if (options.expectedConnections !== null) {
     intIn('expected-connections', options.expectedConnections, 0, MAX_WORKERS * CONNECTIONS_PER_WORKER);
   }
@@ -178,6 +188,11 @@ const flags: Record<string, FlagSpec> = {
   'heartbeat-interval-ms': { type: 'string', key: 'heartbeatIntervalMs', help: 'ping sweep period in ms (default 30000)' },
   'hello-timeout-ms': { type: 'string', key: 'helloTimeoutMs', help: 'time to send hello in ms before close 4008 (default 30000)' },
   'max-handshakes-in-flight': { type: 'string', key: 'maxHandshakesInFlight', help: 'answer 503 to upgrades beyond N unfinished handshakes, counted per worker (default: no limit)' },
+  'accept-rate': {
+    type: 'string',
+    key: 'acceptRate',
+    help: 'admit at most N handshakes per second, evenly spaced (no burst); answer 503 to upgrades before the next slot; split evenly over the workers (default: no limit)',
+  },
   'hold-closed': { type: 'boolean', key: 'holdClosed', help: 'answer 503 to device upgrades until POST /admin/open' },
   'hold-closed-if': { type: 'string', key: 'holdClosedIf', help: 'start as --hold-closed if this file exists, and remove it (one held-closed start per file)' },
   'allow-remote': { type: 'boolean', key: 'allowRemote', help: 'permit a non-loopback --host' },
@@ -252,6 +267,14 @@ export function parseBackendCommandLine(argv: readonly string[], env: NodeJS.Pro
       input[spec.key] = raw;
     } else if (spec.key === 'workers' && raw === 'auto') {
       input[spec.key] = 'auto';
+    } else if (spec.key === 'acceptRate') {
+      // A rate, not a count: 800, 12.5 or 2.5e3 (how String() writes some numbers). Zero is for validate to name.
+      const text = String(raw).trim();
+      if (!/^(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(text)) {
+        problems.push(`--accept-rate must be a positive number of handshakes per second, such as 800 or 12.5, got ${JSON.stringify(text)}${source}`);
+      } else {
+        input[spec.key] = Number(text);
+      }
     } else {
       const text = String(raw);
       if (!/^\d+$/.test(text)) {

@@ -44,6 +44,8 @@ export interface WorkerRole {
   peers: BackendPeers;
   /** Listen with SO_REUSEPORT so every worker binds the same port and the kernel spreads connections. */
   reusePort: true;
+  /** Worker processes of the backend, this one included: each admits 1/workers of `--accept-rate`. */
+  workers: number;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function startBackend(input: BackendOptionsInput = {}, role?: Worke
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     helloTimeoutMs: options.helloTimeoutMs,
     maxHandshakesInFlight: options.maxHandshakesInFlight,
+    acceptRate: options.acceptRate === null ? null : { perSecond: options.acceptRate, processes: role?.workers ?? 1 },
     holdClosed: options.holdClosed,
   });
   const cpuHog = new CpuHog();

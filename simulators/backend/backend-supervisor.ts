@@ -143,7 +143,7 @@ export async function startSupervisor(options: BackendOptions, count: number, ev
 
   /** Forks worker `number` on `port`; resolves with the address it listens on. */
   const spawnWorker = (number: number, port: number): Promise<{ host: string; port: number }> => {
-    const child = fork(workerMain, [JSON.stringify({ ...options, port }), String(number)], {
+    const child = fork(workerMain, [JSON.stringify({ ...options, port }), String(number), String(count)], {
       execArgv: ownNodeArgs(),
       // stdout of a worker goes to our stderr: our stdout is the ready line alone.
       stdio: ['ignore', 2, 2, 'ipc'],

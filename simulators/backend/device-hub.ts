@@ -12,6 +12,7 @@ import {
   type ErrorMessage,
   type WelcomeMessage,
 } from './device-protocol.ts';
+import { AcceptRateLimit } from './accept-rate-limit.ts';
 import { writeRawHttpResponse } from './raw-http-response.ts';
 
 /** Options for {@link DeviceHub}. */
@@ -23,6 +24,12 @@ export interface DeviceHubOptions {
   helloTimeoutMs: number;
   /** Unfinished handshakes allowed at once; null = no limit. */
   maxHandshakesInFlight: number | null;
+  /**
+   * `--accept-rate`: handshakes admitted per real second by the whole
+   * backend, shared evenly by its `processes` (each admits perSecond /
+   * processes, evenly spaced: see {@link AcceptRateLimit}); null = no limit.
+   */
+  acceptRate?: { perSecond: number; processes: number } | null;
   /** Start refusing device upgrades with 503 until `setAdmissionOpen(true)`. */
   holdClosed: boolean;
   /** Largest frame a device may send, in bytes. Devices only send small JSON. */
@@ -36,7 +43,7 @@ export interface DeviceHubStats {
   devicesOnline: number;
   /** Hellos answered with a welcome since start. */
   handshakesTotal: number;
-  /** Upgrades answered 503 (held closed, over the in-flight limit, or stopping) since start. */
+  /** Upgrades answered 503 (held closed, over the in-flight limit, over the accept rate, or stopping) since start. */
   handshakesRejected: number;
   /** Upgrades admitted whose hello has not completed yet. */
   handshakesInFlight: number;
@@ -91,6 +98,9 @@ export class DeviceHub {
   readonly #heartbeatIntervalMs: number;
   readonly #helloTimeoutMs: number;
   readonly #maxHandshakesInFlight: number | null;
+  readonly #acceptRate: AcceptRateLimit | null;
+  /** The 503 body's error for an upgrade over the accept rate. */
+  readonly #overRateMessage: string;
   readonly #now: () => number;
   readonly #wss: WebSocketServer;
   /** Every upgraded socket, online or not. */
@@ -123,6 +133,9 @@ export class DeviceHub {
     this.#heartbeatIntervalMs = options.heartbeatIntervalMs;
     this.#helloTimeoutMs = options.helloTimeoutMs;
     this.#maxHandshakesInFlight = options.maxHandshakesInFlight;
+    const acceptRate = options.acceptRate ?? null;
+    this.#acceptRate = acceptRate === null ? null : new AcceptRateLimit(acceptRate.perSecond / acceptRate.processes);
+    this.#overRateMessage = acceptRate === null ? '' : overRateMessage(acceptRate.perSecond, acceptRate.processes);
     this.#open = !options.holdClosed;
     this.#now = options.now ?? (() => performance.now());
     this.#wss = new WebSocketServer({
@@ -201,7 +214,9 @@ export class DeviceHub {
 
   /**
    * Takes an upgrade request for /devices: refuses it with a plain HTTP 503
-   * when held closed, stopping or over the in-flight limit, else upgrades it.
+   * when held closed, stopping, over the in-flight limit or over the accept
+   * rate, else upgrades it. The in-flight limit is checked first, as in the
+   * planner: an upgrade it refuses does not take a slot of the rate.
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.#stopping || !this.#open) {
@@ -217,6 +232,12 @@ export class DeviceHub {
       });
       return;
     }
+    const rate = this.#acceptRate;
+    if (rate !== null && !rate.admit(this.#now())) {
+      this.#handshakesRejected += 1;
+      writeRawHttpResponse(socket, 503, { error: this.#overRateMessage });
+      return;
+    }
     this.#handshakesInFlight += 1;
     let upgraded = false;
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
@@ -224,8 +245,11 @@ export class DeviceHub {
       this.#adopt(ws);
     });
     // Without verifyClient, ws either upgrades synchronously or has already
-    // answered a malformed request itself (4xx); in that case give the slot back.
-    if (!upgraded) this.#handshakesInFlight -= 1;
+    // answered a malformed request itself (4xx); in that case give the slots back.
+    if (!upgraded) {
+      this.#handshakesInFlight -= 1;
+      rate?.giveBack();
+    }
   }
 
   /** Stops the sweep and drops every socket at once (no close handshake). */
@@ -346,6 +370,13 @@ export class DeviceHub {
 }
 
 function ignoreError(): void {}
+
+function overRateMessage(perSecond: number, processes: number): string {
+  const rate = (r: number): string => `${+r.toPrecision(6)}/s`;
+  return processes === 1
+    ? `handshakes over the accept rate of ${rate(perSecond)} (--accept-rate); retry later`
+    : `handshakes over this worker's share of the accept rate, ${rate(perSecond / processes)} of ${rate(perSecond)} over ${processes} workers (--accept-rate); retry later`;
+}
 
 function rawDataToString(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   process.stderr.write(
     `${NAME}: listening on ${handle.host}:${handle.port}, db ${options.dbPath}, heartbeat ${options.heartbeatIntervalMs} ms` +
       (options.maxHandshakesInFlight === null ? '' : `, max ${options.maxHandshakesInFlight} handshakes in flight`) +
+      (options.acceptRate === null ? '' : `, at most ${options.acceptRate} handshakes/s`) +
       (options.holdClosed ? ', held closed until POST /admin/open' : '') +
       (options.unsafeAckBeforeWrite ? ', UNSAFE: PUT is acknowledged before it is durable (testing only)' : '') +
       '\n',
@@ -108,6 +109,7 @@ async function supervise(options: BackendOptions, workers: number): Promise<void
     `${NAME}: listening on ${handle.host}:${handle.port} with ${workers} workers (pids ${handle.workerPids.join(', ')}; SO_REUSEPORT), ` +
       `db ${options.dbPath}, heartbeat ${options.heartbeatIntervalMs} ms` +
       (options.maxHandshakesInFlight === null ? '' : `, max ${options.maxHandshakesInFlight} handshakes in flight per worker`) +
+      (options.acceptRate === null ? '' : `, at most ${options.acceptRate} handshakes/s (${+(options.acceptRate / workers).toPrecision(6)}/s per worker)`) +
       (options.holdClosed ? ', held closed until POST /admin/open' : '') +
       (options.unsafeAckBeforeWrite ? ', UNSAFE: PUT is acknowledged before it is durable (testing only)' : '') +
       '\n',

@@ -1,6 +1,6 @@
 // One worker of a multi-process backend. Forked by backend-supervisor.ts with
 // an IPC channel, never run by hand:
-//   node simulators/backend/worker-main.ts <resolved options as JSON> <worker number>
+//   node simulators/backend/worker-main.ts <resolved options as JSON> <worker number> <workers>
 // It is a full backend (hub, API, store) on the shared port (SO_REUSEPORT),
 // reaching the other workers through the supervisor. It stays in the
 // supervisor's process group, so a signal to the group reaches it, and it
@@ -14,6 +14,8 @@ import type { LocalBackend } from './local-backend.ts';
 import type { PeerAnswer, PeerRequest, SupervisorMessage, WorkerMessage } from './worker-ipc-protocol.ts';
 
 const workerNumber = process.argv[3] ?? '?';
+/** Workers of the backend, this one included: its share of --accept-rate is 1/workers. */
+const workers = Number(process.argv[4] ?? '1');
 const NAME = `aftershock-backend worker ${workerNumber}`;
 
 function ignore(): void {}
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
   const peers = new IpcBackendPeers({ send: (message) => send(message) });
   let handle: BackendHandle;
   try {
-    handle = await startBackend(options, { peers, reusePort: true });
+    handle = await startBackend(options, { peers, reusePort: true, workers });
   } catch (error) {
     const usage = error instanceof BackendOptionsError || error instanceof BackendListenError;
     // The supervisor reports it: one line on stderr for the whole backend.

@@ -19,7 +19,7 @@ describe('parseBackendCommandLine', () => {
       [
         '--host', '::1', '--port', '8080', '--db', '/tmp/x.sqlite', '--heartbeat-interval-ms', '100',
         '--hello-timeout-ms', '500', '--max-handshakes-in-flight', '64', '--hold-closed', '--unsafe-ack-before-write',
-        '--exit-with-stdin', '--workers', '3', '--expected-connections', '40000',
+        '--exit-with-stdin', '--workers', '3', '--expected-connections', '40000', '--accept-rate', '12.5',
       ],
       { AFTERSHOCK_BACKEND_PORT: '9090', AFTERSHOCK_BACKEND_HOLD_CLOSED: '0' },
     );
@@ -32,6 +32,7 @@ describe('parseBackendCommandLine', () => {
         heartbeatIntervalMs: 100,
         helloTimeoutMs: 500,
         maxHandshakesInFlight: 64,
+        acceptRate: 12.5,
         holdClosed: true,
         allowRemote: false,
         unsafeAckBeforeWrite: true,
@@ -81,6 +82,7 @@ describe('parseBackendCommandLine', () => {
       AFTERSHOCK_BACKEND_HEARTBEAT_INTERVAL_MS: '250',
       AFTERSHOCK_BACKEND_MAX_HANDSHAKES_IN_FLIGHT: '8',
       AFTERSHOCK_BACKEND_HOLD_CLOSED: 'yes',
+      AFTERSHOCK_BACKEND_ACCEPT_RATE: '800',
     });
     expect(parsed).toEqual({
       kind: 'run',
@@ -92,6 +94,7 @@ describe('parseBackendCommandLine', () => {
         dbPath: '/var/tmp/b.sqlite',
         heartbeatIntervalMs: 250,
         maxHandshakesInFlight: 8,
+        acceptRate: 800,
         holdClosed: true,
       },
     });
@@ -116,6 +119,31 @@ describe('parseBackendCommandLine', () => {
         '--port must be an integer from 0 to 65535, got 65536',
         '--heartbeat-interval-ms must be an integer from 10 to 3600000, got 1',
       ],
+    });
+  });
+
+  test('--accept-rate takes a positive number per second, as String() writes one; anything else is named with the value seen', () => {
+    const rate = (text: string): number | null => {
+      const parsed = parseBackendCommandLine(['--accept-rate', text], {});
+      if (parsed.kind !== 'run') throw new Error(JSON.stringify(parsed));
+      return parsed.options.acceptRate;
+    };
+    expect(defaultBackendOptions.acceptRate).toBeNull();
+    expect(rate('800')).toBe(800);
+    expect(rate('0.5')).toBe(0.5);
+    expect(rate(String(0.1 * 3))).toBe(0.1 * 3);
+    expect(rate(String(1e21))).toBe(1e21);
+    expect(parseBackendCommandLine(['--accept-rate', '0'], {})).toEqual({
+      kind: 'error',
+      problems: ['--accept-rate must be a positive number of handshakes per second (above 0), got 0'],
+    });
+    expect(parseBackendCommandLine([], { AFTERSHOCK_BACKEND_ACCEPT_RATE: '40/s' })).toEqual({
+      kind: 'error',
+      problems: ['--accept-rate must be a positive number of handshakes per second, such as 800 or 12.5, got "40/s" (from AFTERSHOCK_BACKEND_ACCEPT_RATE)'],
+    });
+    expect(parseBackendCommandLine(['--accept-rate=-5'], {})).toEqual({
+      kind: 'error',
+      problems: ['--accept-rate must be a positive number of handshakes per second, such as 800 or 12.5, got "-5"'],
     });
   });
 
