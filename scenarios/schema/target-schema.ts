@@ -3,6 +3,14 @@ import { positiveDuration } from './duration-schema.ts';
 import { memorySizeMB } from './memory-size-schema.ts';
 import { externalTargetSchema } from './external-target-schema.ts';
 import { processTargetSchema } from './process-target-schema.ts';
+import { scenarioRate } from './rate-schema.ts';
+
+/**
+ * Handshakes the reference backend admits per second of scenario time,
+ * evenly spaced; beyond it devices get HTTP 503 (`--accept-rate`, passed in
+ * real time: times the time scale). Default: no limit.
+ */
+const acceptRate = scenarioRate.optional();
 
 const referenceTargetSchema = z.strictObject({
   kind: z.literal('reference'),
@@ -10,6 +18,7 @@ const referenceTargetSchema = z.strictObject({
   heartbeatInterval: positiveDuration.prefault('30s'),
   /** Optional fixed port; by default a free port is chosen. */
   port: z.number().int().min(1).max(65535).optional(),
+  acceptRate,
 });
 
 /**
@@ -40,8 +49,19 @@ const containerTargetSchema = z
     startTimeout: positiveDuration.prefault('60s'),
     /** How often the reference backend pings each device (passed to the reference image only). */
     heartbeatInterval: positiveDuration.prefault('30s'),
+    /** Handshakes per second of scenario time (passed to the reference image only, with its default command). */
+    acceptRate,
   })
-  .refine((t) => t.readyLine === undefined || t.readyPath === undefined, { message: 'give readyLine or readyPath, not both', path: ['readyPath'] });
+  .refine((t) => t.readyLine === undefined || t.readyPath === undefined, { message: 'give readyLine or readyPath, not both', path: ['readyPath'] })
+  // Another image, or the reference image with a command of the user's, would never see the flag, and the plan would assume a limit nobody enforces.
+  .refine((t) => t.acceptRate === undefined || t.image === undefined, {
+    message: 'is passed to the reference backend\'s image only; leave image out to run it, or drop acceptRate and limit your backend yourself',
+    path: ['acceptRate'],
+  })
+  .refine((t) => t.acceptRate === undefined || t.command === undefined, {
+    message: 'is passed as --accept-rate in the reference image\'s default command; with a command of your own, drop acceptRate and add --accept-rate (real handshakes per second) to it',
+    path: ['acceptRate'],
+  });
 
 export const targetKinds = ['reference', 'container', 'process', 'external'] as const;
 

@@ -10,7 +10,7 @@ import type { ContainerWaitStrategy } from './container/wait-strategies/containe
 import { HttpWaitStrategy } from './container/wait-strategies/http-wait-strategy.ts';
 import { LogLineWaitStrategy } from './container/wait-strategies/log-line-wait-strategy.ts';
 import { TcpWaitStrategy } from './container/wait-strategies/tcp-wait-strategy.ts';
-import { freePort, referenceAdmin } from './reference-target.ts';
+import { acceptRateArgs, freePort, referenceAdmin } from './reference-target.ts';
 import type { StartedTarget, Target, TargetContext } from './target.ts';
 
 export type ContainerTargetConfig = Extract<Scenario['target'], { kind: 'container' }>;
@@ -78,6 +78,7 @@ export function containerTarget(config: ContainerTargetConfig): Target {
               '--db', `${referenceImagePaths.data}/backend.db`,
               '--heartbeat-interval-ms', String(heartbeatRealMs),
               '--hold-closed-if', referenceImagePaths.holdClosed,
+              ...acceptRateArgs(config.acceptRate, context.timeScale),
               // Host network: the origin on this machine's loopback is the container's too.
               ...(context.originUrl === undefined ? [] : ['--origin-url', context.originUrl]),
               ...(context.expectedConnections === undefined ? [] : ['--workers', 'auto', '--expected-connections', String(context.expectedConnections)]),

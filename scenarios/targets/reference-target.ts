@@ -38,6 +38,15 @@ export function referenceAdmin(httpBaseUrl: string): TargetAdmin {
   };
 }
 
+/**
+ * `--accept-rate` for a scenario's `acceptRate` (handshakes per second of
+ * scenario time): the backend counts real seconds, and a time scale of 20
+ * puts 20 scenario seconds into each, so 40/s in the scenario is 800/s real.
+ */
+export function acceptRateArgs(acceptRate: number | undefined, timeScale: number): string[] {
+  return acceptRate === undefined ? [] : ['--accept-rate', String(acceptRate * timeScale)];
+}
+
 /** The built-in reference backend, run as a child process the harness owns. */
 export function referenceTarget(config: ReferenceTargetConfig): Target {
   return {
@@ -57,6 +66,7 @@ export function referenceTarget(config: ReferenceTargetConfig): Target {
           '--port', String(port),
           '--db', join(context.runDir, 'backend.db'),
           '--heartbeat-interval-ms', String(heartbeatRealMs),
+          ...acceptRateArgs(config.acceptRate, context.timeScale),
           '--exit-with-stdin',
           ...(context.originUrl === undefined ? [] : ['--origin-url', context.originUrl]),
           // One process holds at most ~20k sockets here: past 16k devices the
