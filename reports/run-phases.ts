@@ -64,12 +64,17 @@ export class PhaseBins {
     return index;
   }
 
-  attempt(t: number): void {
-    this.attempts[this.bin(t)]++;
+  /** `count` attempts at scenario time `t` (more than one: a herd of devices in lockstep, as the model moves them). */
+  attempt(t: number, count = 1): void {
+    // The index first: bin() may replace the array, and `this.attempts[...]` would read the old one.
+    const index = this.bin(t);
+    this.attempts[index] += count;
   }
 
-  failure(t: number): void {
-    this.failures[this.bin(t)]++;
+  /** `count` failed attempts at scenario time `t`. */
+  failure(t: number, count = 1): void {
+    const index = this.bin(t);
+    this.failures[index] += count;
   }
 
   handshake(t: number, ms: number): void {

@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { comparabilityNotes } from '../../reports/gate/gate-table.ts';
 import { compareMetrics, failsGate } from '../../reports/gate/metric-changes.ts';
 import { RunCollector, summarySchemaVersion } from '../../reports/run-collector.ts';
+import { PhaseBins } from '../../reports/run-phases.ts';
 import { loadSummary } from '../../reports/summary-file.ts';
 import type { RunEvent } from '../../reports/run-events.ts';
 
@@ -136,5 +137,17 @@ describe('a schema-2 summary (before phases)', () => {
     expect(peak.status).toBe('new');
     expect(failsGate[peak.status]).toBe(false);
     expect(comparabilityNotes(baseline, current).join('\n')).toMatch(/baseline is a schema-2 summary: its peak covered the whole run/);
+  });
+});
+
+describe('phase bins', () => {
+  test('an attempt that makes the bins grow is counted (the first past 102.4 s, then past 204.8 s)', () => {
+    const bins = new PhaseBins();
+    for (const t of [1_000, 150_000, 150_050, 300_000]) bins.attempt(t, 10);
+    bins.failure(500_000, 3);
+    const all = bins.figures(0, 600_000);
+    expect(all.attempts).toBe(40);
+    expect(all.failures).toBe(3);
+    expect(bins.figures(100_000, 200_000)).toMatchObject({ attempts: 20, maxInOneSecond: 20 });
   });
 });
