@@ -42,7 +42,7 @@ export function formatPlanHeader(request: PlanRequest): string {
     `plan: ${count(base.devices)} devices, ${fault.kind} (${faults[fault.kind].description}), outage ${formatDuration(fault.outageMs)}, seed ${JSON.stringify(base.seed)} (from ${request.source})`,
     `  backend: accepts ${request.findCapacity ? 'the rate searched for' : formatRate(c.acceptPerSecond)}, ${c.maxInFlight === Infinity ? 'unlimited' : count(c.maxInFlight)} in flight, handshake ${formatDuration(c.serviceTimeMs)}, overloaded: ${c.overload}`,
     `  timeouts: connect ${formatDuration(base.timeouts.connectMs)}, handshake ${formatDuration(base.timeouts.handshakeMs)}, heartbeat ${formatDuration(base.timeouts.heartbeatMs)} (pings every ${formatDuration(base.timeouts.heartbeatIntervalMs)})`,
-    `  times are scenario time from the restore (back) or from the fault (peak at)`,
+    `  times are scenario time from the restore; phases: outage = fault to restore, recovery = restore to the last device back`,
   ].join('\n');
 }
 
@@ -50,6 +50,11 @@ function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** Scenario ms of the restore (the fault plus its outage). */
+function restoredAt(p: PlannedPolicy): number {
+  return p.result.restoredAtMs ?? 0;
 }
 
 /** Metrics as rows, policies as columns. */
@@ -61,8 +66,14 @@ export function formatPlanTable(planned: readonly PlannedPolicy[]): string {
     ['back: 99.9%', (p) => orNever(p.result.recovery.t999)],
     ['back: 100%', (p) => orNever(p.result.recovery.t100)],
     ['never back', (p) => count(p.result.neverReturned)],
-    ['peak attempts/s', (p) => count(p.result.attempts.peakPerSecond)],
-    ['peak at', (p) => (p.result.attempts.peakAtMs === null ? '-' : formatDuration(p.result.attempts.peakAtMs - (p.result.faultAtMs ?? 0)))],
+    // The restored backend's load: the recovery phase, restore to the last device back.
+    ['recovery peak attempts/s (busiest 5 s)', (p) => count(p.result.attempts.peakPerSecond)],
+    ['  busiest second', (p) => count(p.result.phases.recovery?.maxInOneSecond ?? 0)],
+    ['  at, after the restore', (p) => (p.result.attempts.peakAtMs === null ? '-' : formatDuration(p.result.attempts.peakAtMs - restoredAt(p)))],
+    ['recovery attempts', (p) => count(p.result.phases.recovery?.attempts ?? 0)],
+    // Failing attempts while the backend is down: load on whatever answers for it (a balancer), not on it.
+    ['outage peak attempts/s (busiest 5 s)', (p) => count(p.result.phases.outage?.peakPerSecond ?? 0)],
+    ['outage attempts', (p) => count(p.result.phases.outage?.attempts ?? 0)],
     ['peak in flight', (p) => count(p.result.peakInFlight)],
     ['attempts', (p) => count(p.result.attempts.total)],
     ['failed attempts', (p) => count(p.result.failures.total)],

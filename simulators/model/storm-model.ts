@@ -1,4 +1,5 @@
 import type { SeriesPoint } from '../../reports/run-collector.ts';
+import { PhaseBins, type PhaseFigures, type PhaseName } from '../../reports/run-phases.ts';
 import { deviceBootAfterMs, deviceBootKey, devicePolicyKey } from '../devices/device-streams.ts';
 import { createPolicy, drawAt, streamKey, type PolicyParams, type Rng } from '../devices/policy/index.ts';
 import { Admission, type CapacityParams } from './capacity-model.ts';
@@ -59,6 +60,23 @@ export interface StormModelInput {
   extraPercentiles?: readonly number[];
 }
 
+/**
+ * One phase of the model's run: a measured run's figures (reports/run-phases.ts:
+ * 100 ms bins, peak over the busiest 5 s) without handshake latency, which
+ * the model does not have (its handshakes take the capacity's service time).
+ */
+export type ModelPhaseFigures = Omit<PhaseFigures, 'handshakeMs'>;
+
+/**
+ * The model's phases, bounded as a run's are. boot: from 0 to the fault (the
+ * whole run without one); null without a `boot` input, since the fleet then
+ * starts online and makes no boot attempts. outage: the fault to the restore.
+ * recovery: the restore until the last device is back (restore + t100), or
+ * to the model's end if some never were. steady: after that; null when
+ * nothing is left after it (the model stops once everyone is settled).
+ */
+export type ModelPhases = Record<PhaseName, ModelPhaseFigures | null>;
+
 export interface StormModelResult {
   devices: number;
   seed: string | number;
@@ -70,7 +88,17 @@ export interface StormModelResult {
   recovery: ModelRecovery;
   /** The `extraPercentiles`, in order: ms from the restore until p% were back, null: not reached. */
   recoveryAt: { p: number; ms: number | null }[];
+  /**
+   * `peakPerSecond` and `peakAtMs` are the recovery phase's (from the restore
+   * until the last device is back): attempts per second over its busiest
+   * 5 s, and the scenario ms at which that window starts. That is the load
+   * the restored backend must absorb; the outage's failing attempts and the
+   * boot ramp have peaks of their own, in `phases`. Without a fault there is
+   * no recovery phase: 0 and null.
+   */
   attempts: { total: number; peakPerSecond: number; peakAtMs: number | null };
+  /** Attempts, failures and peaks per phase; see `ModelPhases`. */
+  phases: ModelPhases;
   successes: number;
   /** Most handshakes the backend held at once. */
   peakInFlight: number;
@@ -232,6 +260,9 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   let failuresTotal = 0;
   let lostTotal = 0;
 
+  // Every attempt and failure at its exact time, for the figures per phase.
+  const bins = new PhaseBins();
+
   // The hot loops' columns, looked up once.
   const attemptsBySecond = series.attempts;
   const outageFailuresBySecond = series.failures[attemptCode];
@@ -319,9 +350,11 @@ export function runStormModel(input: StormModelInput): StormModelResult {
       events++;
       attemptsBySecond[(at / 1000) | 0]++;
       attemptsTotal++;
+      bins.attempt(at);
       if (outageTimeoutMs === 0) {
         outageFailuresBySecond[(at / 1000) | 0]++;
         failuresTotal++;
+        bins.failure(at);
         at += delayOf(i);
       } else if (restoreAt <= at + outageTimeoutMs) {
         setState(i, STALLED);
@@ -331,6 +364,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
         const failedAt = at + outageTimeoutMs;
         outageFailuresBySecond[(failedAt / 1000) | 0]++;
         failuresTotal++;
+        bins.failure(failedAt);
         at = failedAt + delayOf(i);
       }
     }
@@ -340,6 +374,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   const failNow = (i: number, t: number, code: number): void => {
     series.failures[code][(t / 1000) | 0]++;
     failuresTotal++;
+    bins.failure(t);
     wait(i, t);
   };
   const failLater = (i: number, t: number, code: number): void => {
@@ -383,6 +418,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
       case WAITING:
         attemptsBySecond[(t / 1000) | 0]++;
         attemptsTotal++;
+        bins.attempt(t);
         reach(i, t);
         break;
       case STALLED:
@@ -454,8 +490,10 @@ export function runStormModel(input: StormModelInput): StormModelResult {
       events++;
       series.attempts[(at / 1000) | 0] += herdSize;
       attemptsTotal += herdSize;
+      bins.attempt(at, herdSize);
       series.failures[attemptCode][(at / 1000) | 0] += herdSize;
       failuresTotal += herdSize;
+      bins.failure(at, herdSize);
     }
     setState(HERD, WAITING);
     schedule(HERD, at);
@@ -467,6 +505,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     if (stateOf(HERD) === WAITING) {
       series.attempts[(t / 1000) | 0] += herdSize;
       attemptsTotal += herdSize;
+      bins.attempt(t, herdSize);
       if (down(t)) {
         code = attemptCode;
       } else {
@@ -492,6 +531,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     }
     series.failures[code][(t / 1000) | 0] += failing;
     failuresTotal += failing;
+    bins.failure(t, failing);
     herdWait(t);
   };
 
@@ -622,14 +662,14 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   }
 
   const points = series.points();
-  let peak = 0;
-  let peakAt: number | null = null;
-  for (const p of points) {
-    if (p.attempts > peak) {
-      peak = p.attempts;
-      peakAt = p.t;
-    }
-  }
+  const recovery = fault ? pickRecovery(backTimes, backCount, n, w, restoreAt) : { t50: null, t90: null, t99: null, t999: null, t100: null };
+  const phases = modelPhases(bins, {
+    boot: boot !== undefined,
+    faultAtMs: fault ? faultAt : null,
+    restoredAtMs: fault ? restoreAt : null,
+    recoveredAtMs: fault && recovery.t100 !== null ? restoreAt + recovery.t100 : null,
+    endMs,
+  });
   const sumCauses = <C extends string>(causes: readonly C[], columns: Float64Array[]): Partial<Record<C, number>> => {
     const result: Partial<Record<C, number>> = {};
     causes.forEach((c, k) => {
@@ -646,11 +686,10 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     policy: input.policy,
     faultAtMs: fault ? faultAt : null,
     restoredAtMs: fault ? restoreAt : null,
-    recovery: fault
-      ? pickRecovery(backTimes, backCount, n, w, restoreAt)
-      : { t50: null, t90: null, t99: null, t999: null, t100: null },
+    recovery,
     recoveryAt: (input.extraPercentiles ?? []).map((p) => ({ p, ms: fault ? pickPercentile(backTimes, backCount, n, w, restoreAt, p) : null })),
-    attempts: { total: attemptsTotal, peakPerSecond: peak, peakAtMs: peakAt },
+    attempts: { total: attemptsTotal, peakPerSecond: phases.recovery?.peakPerSecond ?? 0, peakAtMs: phases.recovery?.peakAtMs ?? null },
+    phases,
     successes,
     peakInFlight: admission.peakInFlight,
     failures: { total: failuresTotal, byCause: sumCauses(modelFailureCauses, series.failures) },
@@ -661,6 +700,25 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     events,
     series: points,
     ...(deviceBack ? { deviceBackMs: deviceBack } : {}),
+  };
+}
+
+/** A run's phases over the model's bins, less what the model does not have: handshake latency, and a boot when the fleet starts online. */
+function modelPhases(
+  bins: PhaseBins,
+  bounds: { boot: boolean; faultAtMs: number | null; restoredAtMs: number | null; recoveredAtMs: number | null; endMs: number },
+): ModelPhases {
+  const phases = bins.phases(bounds);
+  const figures = (phase: PhaseFigures | null): ModelPhaseFigures | null => {
+    if (phase === null) return null;
+    const { handshakeMs: _none, ...rest } = phase;
+    return rest;
+  };
+  return {
+    boot: bounds.boot ? figures(phases.boot) : null,
+    outage: figures(phases.outage),
+    recovery: figures(phases.recovery),
+    steady: figures(phases.steady),
   };
 }
 
