@@ -1,10 +1,32 @@
 import type { RunSummary, SeriesPoint } from '../../reports/run-collector.ts';
 import type { Scenario } from '../../scenarios/scenario-schema.ts';
 import { deviceBootAfterMs, deviceBootKey } from '../devices/device-streams.ts';
-import { unlimitedCapacity } from './capacity-model.ts';
+import { unlimitedCapacity, type CapacityParams } from './capacity-model.ts';
 import type { FaultKind } from './fault-model.ts';
 import { outageOfChaos, type ChaosEventLike } from './scenario-fault.ts';
 import { runStormModel } from './storm-model.ts';
+
+/**
+ * The backend capacity a comparison assumed: unlimited, or the accept rate
+ * the scenario's target enforces (`target.acceptRate`, handshakes per second
+ * of scenario time), beyond which the reference backend answers 503.
+ */
+export type AssumedCapacity = 'unlimited' | { acceptPerSecond: number };
+
+/**
+ * What the scenario says the backend admits: its target's `acceptRate`
+ * (reference or container target), answered with the reference backend's
+ * 503 beyond it, else unlimited; with `serviceTimeMs` for each handshake.
+ * The model lets an attempt queue for its slot while the device would still
+ * wait; the backend turns it away at once (see
+ * simulators/backend/accept-rate-limit.ts): both start handshakes at the
+ * same rate, the run counts more 503s on the way.
+ */
+export function scenarioCapacity(scenario: Scenario, serviceTimeMs: number): { params: CapacityParams; assumed: AssumedCapacity } {
+  const acceptPerSecond = (scenario.target as { acceptRate?: number }).acceptRate;
+  if (acceptPerSecond === undefined) return { params: { ...unlimitedCapacity, serviceTimeMs }, assumed: 'unlimited' };
+  return { params: { acceptPerSecond, maxInFlight: Infinity, serviceTimeMs, overload: '503' }, assumed: { acceptPerSecond } };
+}
 
 /**
  * The planner replaying a measured run: how far its online-devices curve is
@@ -33,7 +55,7 @@ export interface ModelComparison {
      * where it has none, its median real handshake, scaled to scenario ms.
      */
     serviceTimeMs: number;
-    capacity: 'unlimited';
+    capacity: AssumedCapacity;
   };
   /** Devices online at the end of each scenario second, as predicted (the measured ones are `summary.series`). */
   predictedOnline: number[];
@@ -41,8 +63,8 @@ export interface ModelComparison {
 
 /**
  * Replays a run in the model: the same devices and seed (so the same boot
- * order and policy waits), the fault as the run met it, unlimited capacity,
- * and compares devices online second by second. What the replay takes from
+ * order and policy waits), the fault as the run met it, the capacity the
+ * scenario states (unlimited unless its target has an `acceptRate`), and compares devices online second by second. What the replay takes from
  * the run is the timeline of the fault and of the boot (when the devices
  * attempted, lost their connection, and could connect again); what it
  * predicts is every wait, retry and return after that. Never throws: a run
@@ -56,7 +78,7 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
     atMs: null,
     seconds,
     note,
-    assumed: { fault, fleetStartAtMs: 0, restoredAtMs: null, serviceTimeMs: 0, capacity: 'unlimited' },
+    assumed: { fault, fleetStartAtMs: 0, restoredAtMs: null, serviceTimeMs: 0, capacity: scenarioCapacity(scenario, 0).assumed },
     predictedOnline: [],
   });
   try {
@@ -75,9 +97,13 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
 
     // Before the fault nothing should fail: failures there mean the machine
     // could not keep the run's time scale, which the replay cannot know of.
+    // With an accept rate, a boot faster than the rate meets 503s the replay has too.
+    const limited = scenarioCapacity(scenario, 0).assumed !== 'unlimited';
     const faultSecond = summary.faultAtMs === null ? seconds : Math.floor(summary.faultAtMs / 1000);
     let failedEarly = 0;
-    for (let s = 0; s < Math.min(faultSecond, seconds); s++) for (const n of Object.values(summary.series[s].failures)) failedEarly += n;
+    for (let s = 0; s < Math.min(faultSecond, seconds); s++) {
+      for (const [cause, n] of Object.entries(summary.series[s].failures)) if (!(limited && cause === 'rejected-503')) failedEarly += n;
+    }
     if (failedEarly > 0) {
       const behind = `${failedEarly} attempts failed before the fault: the backend or the fleet fell behind time scale ${summary.timeScale} (a busy machine?), and the replay assumes one that keeps up`;
       note = note ? `${note}; ${behind}` : behind;
@@ -92,6 +118,7 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
     const resetNoticeTimesMs = fault ? noticeTimesOf(summary.series, fault.atMs, fault.atMs + fault.outageMs) : undefined;
     const serviceTimeMs = summary.handshakeMs.p50 * summary.timeScale;
     const serviceTimeAt = handshakeTimesOf(summary);
+    const capacity = scenarioCapacity(scenario, serviceTimeMs);
     const target = scenario.target as { heartbeatInterval?: number };
 
     const result = runStormModel({
@@ -106,7 +133,7 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
       },
       fault,
       resetNoticeTimesMs,
-      capacity: { ...unlimitedCapacity, serviceTimeMs },
+      capacity: capacity.params,
       ...(serviceTimeAt ? { serviceTimeAt } : {}),
       boot: { startAtMs: fleetStartAtMs, rampUpMs: fleet.rampUp, atMs: bootAtMs },
       untilMs: seconds * 1000,
@@ -123,7 +150,7 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
       ...worstGap(gaps, 0, summary.devices),
       seconds,
       ...(note ? { note } : {}),
-      assumed: { fault: fault?.kind ?? null, fleetStartAtMs, restoredAtMs: fault ? fault.atMs + fault.outageMs : null, serviceTimeMs, capacity: 'unlimited' },
+      assumed: { fault: fault?.kind ?? null, fleetStartAtMs, restoredAtMs: fault ? fault.atMs + fault.outageMs : null, serviceTimeMs, capacity: capacity.assumed },
       predictedOnline,
     };
   } catch (error) {
@@ -284,8 +311,9 @@ export function fitFleetStart(sortedBootOffsets: Float64Array, series: readonly 
 /**
  * The plain plan against a measured run: what `aftershock plan SCENARIO`
  * predicted before the run, from the scenario alone (its fleet, seed, policy
- * and chaos timeline; the plan's default 50 ms service time; unlimited
- * capacity), with nothing of the run fed in. The plan starts at the fault
+ * and chaos timeline; the plan's default 50 ms service time; the capacity
+ * the scenario states, unlimited unless its target has an `acceptRate`),
+ * with nothing of the run fed in. The plan starts at the fault
  * with every device online, so it is compared from the run's fault to its
  * end, each measured second against the planned curve within a second
  * either way. `summary.plan` of every run; `summary.model` is the replay.
@@ -300,7 +328,7 @@ export interface PlanComparison {
   fromMs: number | null;
   /** Why there is no comparison. */
   note?: string;
-  assumed: { fault: FaultKind | null; outageMs: number | null; serviceTimeMs: number; capacity: 'unlimited' };
+  assumed: { fault: FaultKind | null; outageMs: number | null; serviceTimeMs: number; capacity: AssumedCapacity };
   /** Devices online at the end of each scenario second from `fromMs` on, as planned. */
   predictedOnline: number[];
 }
@@ -315,7 +343,7 @@ export function comparePlanToRun(scenario: Scenario, summary: RunSummary): PlanC
     atMs: null,
     fromMs: null,
     note,
-    assumed: { fault: null, outageMs: null, serviceTimeMs: planDefaultServiceTimeMs, capacity: 'unlimited' },
+    assumed: { fault: null, outageMs: null, serviceTimeMs: planDefaultServiceTimeMs, capacity: scenarioCapacity(scenario, planDefaultServiceTimeMs).assumed },
     predictedOnline: [],
   });
   try {
@@ -328,13 +356,14 @@ export function comparePlanToRun(scenario: Scenario, summary: RunSummary): PlanC
     const { fleet } = scenario;
     const target = scenario.target as { heartbeatInterval?: number };
     const faultAtMs = summary.faultAtMs;
+    const capacity = scenarioCapacity(scenario, planDefaultServiceTimeMs);
     const result = runStormModel({
       devices: summary.devices,
       seed: scenario.seed,
       policy: scenario.policy,
       timeouts: { connectMs: fleet.connectTimeout, handshakeMs: fleet.handshakeTimeout, heartbeatMs: fleet.heartbeatTimeout, heartbeatIntervalMs: target.heartbeatInterval ?? 30_000 },
       fault: { kind: outage.kind, atMs: 0, outageMs: outage.outageMs },
-      capacity: { ...unlimitedCapacity, serviceTimeMs: planDefaultServiceTimeMs },
+      capacity: capacity.params,
       untilMs: Math.max(1000, seconds * 1000 - faultAtMs),
     });
     const fromSecond = Math.floor(faultAtMs / 1000);
@@ -356,7 +385,7 @@ export function comparePlanToRun(scenario: Scenario, summary: RunSummary): PlanC
       ...worstGap(gaps, fromSecond, summary.devices),
       fromMs: fromSecond * 1000,
       ...(outage.note ? { note: outage.note } : {}),
-      assumed: { fault: outage.kind, outageMs: outage.outageMs, serviceTimeMs: planDefaultServiceTimeMs, capacity: 'unlimited' },
+      assumed: { fault: outage.kind, outageMs: outage.outageMs, serviceTimeMs: planDefaultServiceTimeMs, capacity: capacity.assumed },
       predictedOnline,
     };
   } catch (error) {
