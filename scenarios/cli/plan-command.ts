@@ -9,6 +9,7 @@ import { AftershockError, exitCodes } from '../errors.ts';
 import { loadScenarioInput } from '../load-scenario.ts';
 import { stagedPolicyOf } from '../schema/policy-text.ts';
 import { validateScenario } from '../validate-scenario.ts';
+import { optimizeCommand } from './optimize-output.ts';
 import { formatCapacityTable, formatPlanHeader, formatPlanTable } from './plan-table.ts';
 import { parseFlags } from './parse-flags.ts';
 
@@ -44,11 +45,16 @@ is measured from the moment the backend is back.
   --horizon D           stop modelling this long after the restore (default 2h);
                         devices not back by then count as never back
   --find-capacity       search the smallest accept rate that meets --target
+  --optimize            search staged policies (first-wait window, base, growth,
+                        cap, jitter) for the few that meet --target with the
+                        lowest recovery-phase peak; prints each with the
+                        scenario lines to paste
   --target P%@D         recovery target, e.g. 99%@5m (default 99%@5m)
   --json                print JSON (with per-second series) instead of a table
 
-Exit codes: 0 done (with --find-capacity: every policy can meet the target),
-1 some policy cannot meet it at any accept rate, 2 bad input.`;
+Exit codes: 0 done (with --find-capacity: every policy can meet the target;
+with --optimize: some policy meets it), 1 some policy cannot meet it at any
+accept rate (--optimize: no policy in the space meets it), 2 bad input.`;
 
 const maxDevices = 25_000_000;
 
@@ -81,6 +87,8 @@ export interface PlanRequest {
   /** Where the inputs came from, for the header. */
   source: string;
   findCapacity?: RecoveryTarget;
+  /** `--optimize`: search policies for this target instead of modelling `policies`. */
+  optimize?: RecoveryTarget;
 }
 
 /** Turns the command line (and the scenario it names) into a plan request; every error is bad input. */
@@ -107,6 +115,7 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
       seed: { type: 'string' },
       horizon: { type: 'string' },
       'find-capacity': { type: 'boolean', default: false },
+      optimize: { type: 'boolean', default: false },
       target: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -208,14 +217,22 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
   }
 
   let target: RecoveryTarget | undefined;
-  if (values['find-capacity']) {
+  if (values.optimize) {
+    if (values['find-capacity']) throw new AftershockError('bad-usage', '--optimize and --find-capacity search different things (the policy, the accept rate); use one');
+    const given = (['policy', 'first', 'then', 'jitter'] as const).filter((flag) => values[flag] !== undefined);
+    if (given.length > 0) {
+      throw new AftershockError('bad-usage', `--optimize searches the policy itself; drop ${given.map((f) => `--${f}`).join(', ')} (or drop --optimize to model that policy)`);
+    }
+    target = parseRecoveryTarget(values.target ?? '99%@5m', parseDuration);
+    if (!target) throw badFlag('--target', 'a share of devices and a time, such as "99%@5m" (percent above 0 and at most 100)', values.target ?? '');
+  } else if (values['find-capacity']) {
     target = parseRecoveryTarget(values.target ?? '99%@5m', parseDuration);
     if (!target) throw badFlag('--target', 'a share of devices and a time, such as "99%@5m" (percent above 0 and at most 100)', values.target ?? '');
     if (values['accept-rate'] !== undefined) {
       throw new AftershockError('bad-usage', '--find-capacity searches the accept rate itself; drop --accept-rate (or drop --find-capacity to model that rate)');
     }
   } else if (values.target !== undefined) {
-    throw new AftershockError('bad-usage', '--target only applies with --find-capacity; add --find-capacity or drop --target');
+    throw new AftershockError('bad-usage', '--target only applies with --find-capacity or --optimize; add one or drop --target');
   }
 
   // Un-jittered policies against a limited backend retry in lockstep for
@@ -228,7 +245,7 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
       base: { devices, seed, timeouts, fault: { kind: faultKind, atMs: 0, outageMs }, capacity, untilMs: outageMs + horizonMs },
       policies,
       source,
-      ...(target ? { findCapacity: target } : {}),
+      ...(target ? (values.optimize ? { optimize: target } : { findCapacity: target }) : {}),
     },
   };
 }
@@ -261,6 +278,7 @@ export async function planCommand(argv: string[]): Promise<number> {
     return exitCodes.passed;
   }
   const { request, json } = parsed;
+  if (request.optimize) return optimizeCommand(request, json);
   const planned = runPlan(request);
   const unmet = planned.filter((p) => p.capacity && p.capacity.acceptPerSecond === null).length;
   if (json) {
@@ -268,7 +286,8 @@ export async function planCommand(argv: string[]): Promise<number> {
     console.log(
       JSON.stringify(
         {
-          schemaVersion: 1,
+          // 2: result.phases (boot, outage, recovery, steady); result.attempts.peakPerSecond is the recovery phase's busiest 5 s.
+          schemaVersion: 2,
           source: request.source,
           input: {
             ...request.base,

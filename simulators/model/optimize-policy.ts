@@ -1,0 +1,168 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { jitterKinds, stagedPolicyDefaults, type StagedPolicyParams } from '../devices/policy/index.ts';
+import type { RecoveryTarget } from './find-capacity.ts';
+import { evaluatePolicies, type Evaluated } from './optimize-evaluate.ts';
+import { modelTickMs, type StormModelInput, type StormModelResult } from './storm-model.ts';
+
+/**
+ * The policy advisor: searches staged policies (first-wait window, base,
+ * growth, cap, jitter kind) for the ones that meet a recovery target with
+ * the lowest recovery-phase peak of attempts.
+ *
+ * Two passes. The screen models every candidate on a sample of the fleet
+ * (`sampleDevices`, with the backend's accept rate and in-flight limit scaled
+ * by the same share): the share of devices back by a time and the peak per
+ * device do not depend on the fleet's size, and a 3,000-device model run
+ * takes milliseconds. The best candidates of the screen are then modelled on
+ * the whole fleet, up to the usual horizon, and only what meets the target
+ * there is reported: every figure printed comes from a full-size run.
+ */
+export interface OptimizeRequest {
+  /** The fleet, fault, timeouts and backend; its `policy` is ignored. */
+  base: Omit<StormModelInput, 'policy'>;
+  target: RecoveryTarget;
+  /** How many policies to report (default 3). */
+  top?: number;
+  /** Devices of the screening pass (default 3,000; the whole fleet if smaller). */
+  sampleDevices?: number;
+  /** How many screened candidates to model at full size (default 2 x top, at least 6). */
+  verify?: number;
+  /** Worker threads (default: the machine's cores, at most 8; 1 models in this thread). */
+  threads?: number;
+}
+
+export interface OptimizedPolicy {
+  policy: StagedPolicyParams;
+  /** The full-size model run (without its per-second series). */
+  result: Omit<StormModelResult, 'series'>;
+  /** ms from the restore until the target's share was back. */
+  targetMs: number;
+}
+
+export interface OptimizeResult {
+  target: RecoveryTarget;
+  /** Policies that meet the target, lowest recovery-phase peak first. */
+  policies: OptimizedPolicy[];
+  /** Candidates screened, how many met the target on the sample, how many were modelled at full size. */
+  screened: number;
+  metOnSample: number;
+  verified: number;
+  sampleDevices: number;
+  /** Wall-clock ms of each pass. */
+  screenMs: number;
+  verifyMs: number;
+}
+
+/** The policy space searched: every combination, decorrelated jitter once per base and cap (it has no factor). */
+export const searchSpace = {
+  firstWaitMaxMs: [30_000, 60_000, 120_000],
+  baseMs: [10_000, 30_000, 60_000],
+  factor: [1.5, 2, 3],
+  capMs: [30_000, 60_000, 120_000, 180_000, 240_000, 360_000],
+  jitter: jitterKinds,
+} as const;
+
+export function candidatePolicies(): StagedPolicyParams[] {
+  const out: StagedPolicyParams[] = [];
+  for (const jitter of searchSpace.jitter) {
+    for (const firstMaxMs of searchSpace.firstWaitMaxMs) {
+      for (const baseMs of searchSpace.baseMs) {
+        for (const capMs of searchSpace.capMs) {
+          if (capMs < baseMs) continue;
+          const factors = jitter === 'decorrelated' ? [stagedPolicyDefaults.factor] : searchSpace.factor;
+          for (const factor of factors) out.push({ kind: 'staged', firstMinMs: 0, firstMaxMs, baseMs, factor, capMs, jitter });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A pool of worker threads that model policies in parallel; one thread means in this thread. */
+class ModelPool {
+  private readonly workers: Worker[];
+
+  constructor(threads: number) {
+    const entry = new URL('./optimize-worker.mjs', import.meta.url);
+    this.workers = threads > 1 ? Array.from({ length: threads }, () => new Worker(entry)) : [];
+  }
+
+  get threads(): number {
+    return Math.max(1, this.workers.length);
+  }
+
+  /** Models every policy on `input`, in the policies' order. */
+  async evaluate(input: Omit<StormModelInput, 'policy'>, policies: readonly StagedPolicyParams[], full: boolean): Promise<Evaluated[]> {
+    if (this.workers.length === 0) return evaluatePolicies(input, policies, full);
+    // Small chunks, handed to whichever worker is free: model runs differ tenfold in cost.
+    const chunk = full ? 1 : Math.max(1, Math.ceil(policies.length / (this.workers.length * 8)));
+    const out: Evaluated[][] = [];
+    let next = 0;
+    const feed = async (worker: Worker): Promise<void> => {
+      while (next < policies.length) {
+        const at = next;
+        next += chunk;
+        out[at] = await new Promise<Evaluated[]>((resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+          worker.postMessage({ input, policies: policies.slice(at, at + chunk), full });
+        });
+        worker.removeAllListeners('error');
+      }
+    };
+    await Promise.all(this.workers.map(feed));
+    return out.flat();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+export async function optimizePolicy(request: OptimizeRequest): Promise<OptimizeResult> {
+  const { base, target } = request;
+  if (!base.fault) throw new RangeError('optimizePolicy needs a fault: recovery is measured from the restore');
+  const top = request.top ?? 3;
+  const verify = request.verify ?? Math.max(6, 2 * top);
+  const sampleDevices = Math.min(base.devices, request.sampleDevices ?? 3000);
+  const share = sampleDevices / base.devices;
+  const restoredAtMs = base.fault.atMs + base.fault.outageMs;
+  const sample: Omit<StormModelInput, 'policy'> = {
+    ...base,
+    devices: sampleDevices,
+    capacity: {
+      ...base.capacity,
+      acceptPerSecond: base.capacity.acceptPerSecond * share,
+      maxInFlight: Number.isFinite(base.capacity.maxInFlight) ? Math.max(1, Math.round(base.capacity.maxInFlight * share)) : Infinity,
+    },
+    extraPercentiles: [target.percentile],
+    // A return after the target's time cannot meet it; the bulk of the recovery, and its peak, is in this window.
+    untilMs: restoredAtMs + target.withinMs + modelTickMs,
+  };
+  const meets = (e: Evaluated): boolean => e.targetMs !== null && e.targetMs <= target.withinMs;
+  const pool = new ModelPool(Math.max(1, Math.min(request.threads ?? availableParallelism(), 8)));
+  try {
+    const screenStarted = performance.now();
+    const candidates = candidatePolicies();
+    const screened = (await pool.evaluate(sample, candidates, false)).filter(meets);
+    screened.sort((a, b) => a.peak - b.peak || a.attempts - b.attempts);
+    const screenMs = performance.now() - screenStarted;
+
+    // The sample's best, at full size, as many at once as there are threads, until `top` meet the target.
+    const verifyStarted = performance.now();
+    const policies: OptimizedPolicy[] = [];
+    let verified = 0;
+    while (policies.length < top && verified < Math.min(verify, screened.length)) {
+      const batch = screened.slice(verified, Math.min(verify, verified + pool.threads, screened.length)).map((e) => e.policy);
+      verified += batch.length;
+      for (const e of await pool.evaluate({ ...base, extraPercentiles: [target.percentile] }, batch, true)) {
+        if (meets(e)) policies.push({ policy: e.policy, result: e.result!, targetMs: e.targetMs! });
+      }
+    }
+    policies.sort((a, b) => a.result.attempts.peakPerSecond - b.result.attempts.peakPerSecond || a.result.attempts.total - b.result.attempts.total);
+    return { target, policies: policies.slice(0, top), screened: candidates.length, metOnSample: screened.length, verified, sampleDevices, screenMs, verifyMs: performance.now() - verifyStarted };
+  } finally {
+    await pool.close();
+  }
+}
