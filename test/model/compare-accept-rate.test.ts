@@ -46,16 +46,7 @@ describe('target.acceptRate in the comparisons', () => {
 
   test('the replay admits at the rate too: a run that is the model at that rate deviates by at most one device', () => {
     const scenario = validateScenario({ ...input, fleet: { devices: 500, rampUp: '5m' }, timeScale: 20, target: { kind: 'reference', acceptRate: '300/m' } }, 'test');
-    const truth = runStormModel({
-      devices: 500,
-      seed: scenario.seed,
-      policy: scenario.policy,
-      timeouts,
-      fault: { kind: 'hard-kill', atMs: 400_000, outageMs: 60_000 },
-      capacity: at5PerSecond(0),
-      boot: { startAtMs: 2_000, rampUpMs: 300_000 },
-      untilMs: 1_200_000,
-    });
+    const truth = modelledRun(scenario, 300_000);
     expect(truth.failures.byCause['rejected-503']).toBeGreaterThan(0);
     const replay = compareModelToRun(scenario, summaryOf(truth.series));
     expect(replay.assumed.capacity).toEqual({ acceptPerSecond: 5 });
@@ -69,22 +60,27 @@ describe('target.acceptRate in the comparisons', () => {
   test("503s before the fault are the rate's, not a machine that fell behind", () => {
     // 500 devices booting over 10 s at 5/s: the boot itself meets the limit.
     const scenario = validateScenario({ ...input, fleet: { devices: 500, rampUp: '10s' }, timeScale: 20, target: { kind: 'reference', acceptRate: '5/s' } }, 'test');
-    const truth = runStormModel({
-      devices: 500,
-      seed: scenario.seed,
-      policy: scenario.policy,
-      timeouts,
-      fault: { kind: 'hard-kill', atMs: 400_000, outageMs: 60_000 },
-      capacity: at5PerSecond(0),
-      boot: { startAtMs: 2_000, rampUpMs: 10_000 },
-      untilMs: 1_200_000,
-    });
+    const truth = modelledRun(scenario, 10_000);
     expect(truth.series.slice(0, 400).reduce((sum, p) => sum + (p.failures['rejected-503'] ?? 0), 0)).toBeGreaterThan(0);
     expect(compareModelToRun(scenario, summaryOf(truth.series)).note).toBeUndefined();
     const unlimited = validateScenario({ ...input, fleet: { devices: 500, rampUp: '10s' }, timeScale: 20 }, 'test');
     expect(compareModelToRun(unlimited, summaryOf(truth.series)).note).toMatch(/^\d+ attempts failed before the fault: the backend or the fleet fell behind/);
   });
 });
+
+/** The model at 5/s, booting from 2 s over `rampUpMs`, killed at 400 s for 60 s: the run `summaryOf` dresses as measured. */
+function modelledRun(scenario: ReturnType<typeof validateScenario>, rampUpMs: number): ReturnType<typeof runStormModel> {
+  return runStormModel({
+    devices: 500,
+    seed: scenario.seed,
+    policy: scenario.policy,
+    timeouts,
+    fault: { kind: 'hard-kill', atMs: 400_000, outageMs: 60_000 },
+    capacity: at5PerSecond(0),
+    boot: { startAtMs: 2_000, rampUpMs },
+    untilMs: 1_200_000,
+  });
+}
 
 /** A "measured" run that is a model run: the fault at 400 s, restored at 460 s, handshakes taking no time. */
 function summaryOf(series: RunSummary['series']): RunSummary {
