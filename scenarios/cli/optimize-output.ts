@@ -27,8 +27,8 @@ function formatOptimized(request: PlanRequest, result: OptimizeResult): string {
     formatPlanHeader(request),
     `optimize: staged policies that bring ${goal}, lowest recovery-phase peak first`,
     `  searched ${result.screened} policies (${space})`,
-    `  on a ${count(result.sampleDevices)}-device sample (backend limits scaled to it) in ${formatDuration(result.screenMs)}: ${result.metOnSample} met the target;`,
-    `  the best ${result.verified} modelled for all ${count(request.base.devices)} devices in ${formatDuration(result.verifyMs)}; every figure below is from that full-size run`,
+    `  on a ${count(result.sampleDevices)}-device sample (backend limits scaled to it) in ${formatDuration(result.screenMs)}: ${result.metOnSample} met the target${result.verified > 0 ? ';' : ''}`,
+    ...(result.verified > 0 ? [`  the best ${result.verified} modelled for all ${count(request.base.devices)} devices in ${formatDuration(result.verifyMs)}; every figure below is from that full-size run`] : []),
     '',
   ];
   if (result.policies.length === 0) {
