@@ -33,7 +33,7 @@ export function formatSummary(summary: RunSummary, runDir: string): string {
       'plan vs measured',
       summary.plan?.maxDeviationPct == null
         ? `not compared${summary.plan?.note ? `: ${summary.plan.note}` : ''}`
-        : `the plan from the scenario alone was within ${summary.plan.maxDeviationPct}% of the fleet (${summary.plan.maxDeviationDevices} devices) at every second from the fault on; worst at ${formatDuration(summary.plan.atMs ?? 0)}`,
+        : `the plan from the scenario alone was within ${summary.plan.maxDeviationPct}% of the fleet (${summary.plan.maxDeviationDevices} devices) at every second from ${planFrom(summary.plan)}; worst at ${formatDuration(summary.plan.atMs ?? 0)}`,
     ],
     ['replay vs measured', summary.model?.maxDeviationPct == null ? `not compared${summary.model?.note ? `: ${summary.model.note}` : ''}` : `the planner fed this run's boot and restore times was within ${summary.model.maxDeviationPct}% of the fleet (${summary.model.maxDeviationDevices} devices) at every second; worst at ${formatDuration(summary.model.atMs ?? 0)}${summary.model.note ? ` (${summary.model.note})` : ''}`],
     ...integrityRows(summary),
@@ -44,6 +44,13 @@ export function formatSummary(summary: RunSummary, runDir: string): string {
 }
 
 /** When the fault came before the whole fleet was online (the online wait ran out), how many were. */
+/** Where the plain plan's gap is measured from: the fault, or the fleet's notice of a kill. */
+function planFrom(plan: NonNullable<RunSummary['plan']>): string {
+  // Summaries written before the notice was measured have no noticeLagMs.
+  if (!plan.noticeLagMs) return 'the fault on';
+  return `the fleet's notice of the kill on (${formatDuration(plan.noticeLagMs)} after it; the plan takes a kill as noticed at once)`;
+}
+
 function onlineAtFault(summary: RunSummary): string {
   if (summary.faultAtMs === null) return '';
   const before = summary.series[Math.floor(summary.faultAtMs / 1000) - 1];

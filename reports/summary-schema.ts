@@ -166,6 +166,8 @@ const summaryShape = {
     .object({
       maxDeviationPct: z.number().nullable(),
       fromMs: nullableMs,
+      comparedFromMs: nullableMs.optional().describe('where the gap is measured from: the fault, or for a kill the second the fleet had noticed it as the plan has it'),
+      noticeLagMs: nullableMs.optional().describe('how long after the fault the measured fleet had noticed it as the plan has it; 0 when the fault is not noticed by reset'),
       predictedOnline: z.array(z.number()).describe('devices online at the end of each scenario second from fromMs on, as planned'),
     })
     .optional()

@@ -1,3 +1,4 @@
+import { formatDuration } from '../../scenarios/duration.ts';
 import type { FailureCause } from '../../simulators/devices/fleet-events.ts';
 import type { BackendSampleFields, RunSummary } from '../run-collector.ts';
 import type { ChartSlot, ChartSpec, TimeBand, TimeMark } from './chart-spec.ts';
@@ -179,7 +180,10 @@ export function runCharts(summary: RunSummary): ChartSlot[] {
   // Devices online, with the planner's prediction over it.
   const predicted = predictedOnline(summary);
   const planned = plannedOnline(summary);
-  const planCaption = planned && summary.plan?.maxDeviationPct != null ? ` Dotted: the plain plan from the scenario alone, from the fault on (within ${summary.plan.maxDeviationPct}% of the fleet at every second).` : '';
+  const planCaption =
+    planned && summary.plan?.maxDeviationPct != null
+      ? ` Dotted: the plain plan from the scenario alone, from the fault on (within ${summary.plan.maxDeviationPct}% of the fleet at every second${summary.plan.noticeLagMs ? `, counted from the fleet's notice of the kill ${formatDuration(summary.plan.noticeLagMs)} after it` : ''}).`
+      : '';
   chart({
     id: 'online',
     title: 'Devices online',

@@ -2,6 +2,7 @@ import { isPolicyKind, jitterKinds, policyDefaults, policyKinds, stagedPolicyDef
 import { overloadBehaviours, parseRate, type CapacityParams, type OverloadBehaviour } from '../../simulators/model/capacity-model.ts';
 import { faultKinds, isFaultKind, type FaultKind } from '../../simulators/model/fault-model.ts';
 import { findCapacity, parseRecoveryTarget, type FindCapacityResult, type RecoveryTarget } from '../../simulators/model/find-capacity.ts';
+import { planDefaultServiceTimeMs, scenarioCapacity } from '../../simulators/model/compare-to-run.ts';
 import { outageOfChaos, type ChaosEventLike } from '../../simulators/model/scenario-fault.ts';
 import { runStormModel, type ModelTimeouts, type StormModelInput, type StormModelResult } from '../../simulators/model/storm-model.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
@@ -38,6 +39,11 @@ is measured from the moment the backend is back.
   --service-time D      how long an accepted handshake takes (default 50ms)
   --overload B          what an overloaded backend does: ${overloadBehaviours.join(' | ')}
                         (default refuse)
+  --queue D             how long an attempt may wait for its turn at the accept
+                        rate (default: as long as the device waits for its
+                        handshake); 0: a limiter that answers at once, as the
+                        reference backend does. From a scenario whose target
+                        has an acceptRate: that rate, 503 and --queue 0
   --connect-timeout D   --handshake-timeout D   --heartbeat-timeout D
   --heartbeat-interval D  the devices' timeouts and the ping period
                         (defaults: the scenario's, else 10s, 10s, 75s, 30s)
@@ -64,7 +70,8 @@ function badFlag(flag: string, expected: string, seen: string): AftershockError 
 
 function durationFlag(flag: string, text: string | undefined, options: { positive: boolean }): number | undefined {
   if (text === undefined) return undefined;
-  const value = parseDuration(text);
+  // A bare 0 needs no unit.
+  const value = text.trim() === '0' ? 0 : parseDuration(text);
   if (value === undefined || (options.positive && value <= 0)) {
     throw badFlag(flag, `a duration${options.positive ? ' longer than 0' : ''} such as "90s", "6m" or "500ms"`, text);
   }
@@ -108,6 +115,7 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
       'max-in-flight': { type: 'string' },
       'service-time': { type: 'string' },
       overload: { type: 'string' },
+      queue: { type: 'string' },
       'connect-timeout': { type: 'string' },
       'handshake-timeout': { type: 'string' },
       'heartbeat-timeout': { type: 'string' },
@@ -134,6 +142,8 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
   let faultKind: FaultKind = 'hard-kill';
   let outageMs = 24 * 60_000;
   let source = 'flags';
+  // A scenario whose target states an accept rate: the backend that rate is passed to.
+  let scenarioBackend: CapacityParams | undefined;
   if (positionals[0] !== undefined) {
     const { input, source: where } = await loadScenarioInput(positionals[0]);
     const scenario = validateScenario(input, where);
@@ -141,6 +151,8 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
     devices = scenario.fleet.devices;
     seed = scenario.seed;
     scenarioPolicy = scenario.policy;
+    const stated = scenarioCapacity(scenario, planDefaultServiceTimeMs);
+    if (stated.assumed !== 'unlimited') scenarioBackend = stated.params;
     timeouts.connectMs = scenario.fleet.connectTimeout;
     timeouts.handshakeMs = scenario.fleet.handshakeTimeout;
     timeouts.heartbeatMs = scenario.fleet.heartbeatTimeout;
@@ -194,20 +206,22 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
     policies = [...policies.filter((p) => p.kind !== 'staged'), staged.value];
   }
 
-  let acceptPerSecond = Infinity;
+  let acceptPerSecond = scenarioBackend?.acceptPerSecond ?? Infinity;
   if (values['accept-rate'] !== undefined) {
     const rate = parseRate(values['accept-rate']);
     if (rate === undefined) throw badFlag('--accept-rate', 'handshakes per second above 0, such as "2000/s", "120/m" or "unlimited"', values['accept-rate']);
     acceptPerSecond = rate;
   }
-  const overload = values.overload ?? 'refuse';
+  const overload = values.overload ?? scenarioBackend?.overload ?? 'refuse';
   if (!(overloadBehaviours as readonly string[]).includes(overload)) throw badFlag('--overload', `one of ${overloadBehaviours.join(', ')}`, overload);
   const capacity: CapacityParams = {
     acceptPerSecond,
     maxInFlight: wholeFlag('--max-in-flight', values['max-in-flight'], Number.MAX_SAFE_INTEGER) ?? Infinity,
-    serviceTimeMs: durationFlag('--service-time', values['service-time'], { positive: false }) ?? 50,
+    serviceTimeMs: durationFlag('--service-time', values['service-time'], { positive: false }) ?? planDefaultServiceTimeMs,
     overload: overload as OverloadBehaviour,
   };
+  const queueMs = durationFlag('--queue', values.queue, { positive: false }) ?? scenarioBackend?.queueMs;
+  if (queueMs !== undefined) capacity.queueMs = queueMs;
 
   if (capacity.serviceTimeMs >= timeouts.handshakeMs) {
     throw new AftershockError(

@@ -1,5 +1,5 @@
 import type { PolicyParams } from '../../simulators/devices/policy/index.ts';
-import { formatRate } from '../../simulators/model/capacity-model.ts';
+import { formatRate, type CapacityParams } from '../../simulators/model/capacity-model.ts';
 import { faults } from '../../simulators/model/fault-model.ts';
 import type { RecoveryTarget } from '../../simulators/model/find-capacity.ts';
 import { formatDuration } from '../duration.ts';
@@ -34,13 +34,20 @@ export function describePolicy(p: PolicyParams): string {
   }
 }
 
+/** How long an attempt waits for its turn at the accept rate, as the plan header says it. */
+function queueText(c: CapacityParams, rateSearched: boolean): string {
+  if (c.acceptPerSecond === Infinity && !rateSearched) return '';
+  if (c.queueMs === undefined) return ', queue: while the device waits';
+  return c.queueMs === 0 ? ', queue: none (beyond the rate: answered at once)' : `, queue: up to ${formatDuration(c.queueMs)}`;
+}
+
 export function formatPlanHeader(request: PlanRequest): string {
   const { base } = request;
   const fault = base.fault!;
   const c = base.capacity;
   return [
     `plan: ${count(base.devices)} devices, ${fault.kind} (${faults[fault.kind].description}), outage ${formatDuration(fault.outageMs)}, seed ${JSON.stringify(base.seed)} (from ${request.source})`,
-    `  backend: accepts ${request.findCapacity ? 'the rate searched for' : formatRate(c.acceptPerSecond)}, ${c.maxInFlight === Infinity ? 'unlimited' : count(c.maxInFlight)} in flight, handshake ${formatDuration(c.serviceTimeMs)}, overloaded: ${c.overload}`,
+    `  backend: accepts ${request.findCapacity ? 'the rate searched for' : formatRate(c.acceptPerSecond)}, ${c.maxInFlight === Infinity ? 'unlimited' : count(c.maxInFlight)} in flight, handshake ${formatDuration(c.serviceTimeMs)}, overloaded: ${c.overload}${queueText(c, request.findCapacity !== undefined)}`,
     `  timeouts: connect ${formatDuration(base.timeouts.connectMs)}, handshake ${formatDuration(base.timeouts.handshakeMs)}, heartbeat ${formatDuration(base.timeouts.heartbeatMs)} (pings every ${formatDuration(base.timeouts.heartbeatIntervalMs)})`,
     `  times are scenario time from the restore; phases: outage = fault to restore, recovery = restore to the last device back`,
   ].join('\n');

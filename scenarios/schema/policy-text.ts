@@ -133,7 +133,9 @@ function exact(ms: number): string {
 export function stagedPolicyTexts(p: StagedPolicyParams): { first: string; then: string; jitter: JitterKind } {
   const first = p.firstMinMs === p.firstMaxMs ? `fixed(${exact(p.firstMinMs)})` : `uniform(${exact(p.firstMinMs)}, ${exact(p.firstMaxMs)})`;
   const then =
-    p.jitter === 'decorrelated'
+    p.factor === 1 && p.capMs === p.baseMs && p.jitter !== 'decorrelated'
+      ? `constant(${exact(p.baseMs)})`
+      : p.jitter === 'decorrelated'
       ? `exponential(base ${exact(p.baseMs)}, cap ${exact(p.capMs)})`
       : `exponential(base ${exact(p.baseMs)}, factor ${p.factor}, cap ${exact(p.capMs)})`;
   return { first, then, jitter: p.jitter };

@@ -13,8 +13,11 @@
  * service time) and starts it then. The backend cannot know how long a
  * device will wait, so it holds nobody: an upgrade that arrives before the
  * next slot is answered 503 at once. This is the model's rule with a
- * patience of 0. Both start handshakes at the same rate while attempts keep
- * coming; the backend answers more of them 503 along the way.
+ * patience of 0 (`queueMs: 0` in its CapacityParams, what the planner
+ * assumes for a scenario's `acceptRate`). While attempts come faster than
+ * the rate, both start handshakes at the rate; when they are sparser, a slot
+ * waits for the first attempt after it opens, and the backend starts fewer
+ * (about λμ/(λ+μ) for attempts arriving at random at λ/s against μ/s).
  */
 export class AcceptRateLimit {
   readonly perSecond: number;

@@ -3,7 +3,8 @@
  * backend queue for it, first come first served: it starts at most
  * `acceptPerSecond` handshakes a second and holds at most `maxInFlight`
  * unfinished ones (queued or being served); each takes `serviceTimeMs`. An
- * attempt that could not finish within the device's handshake timeout, or
+ * attempt waits for its turn at most `queueMs`, and never longer than the
+ * device waits for its handshake; one that could not start in that time, or
  * that finds `maxInFlight` unfinished handshakes, meets an overloaded
  * backend, which answers as `overload` says.
  */
@@ -15,6 +16,13 @@ export interface CapacityParams {
   /** How long an admitted handshake takes once started, scenario ms. */
   serviceTimeMs: number;
   overload: OverloadBehaviour;
+  /**
+   * The longest an attempt waits for its turn at the accept rate, scenario
+   * ms. Absent: as long as the device waits for its handshake (its handshake
+   * timeout less the service time). 0: a rate limiter that answers at once,
+   * as aftershock's reference backend does with `--accept-rate`.
+   */
+  queueMs?: number;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { RunSummary, SeriesPoint } from '../../reports/run-collector.ts';
 import type { Scenario } from '../../scenarios/scenario-schema.ts';
 import { deviceBootAfterMs, deviceBootKey } from '../devices/device-streams.ts';
 import { unlimitedCapacity, type CapacityParams } from './capacity-model.ts';
-import type { FaultKind } from './fault-model.ts';
+import { faults, type FaultKind } from './fault-model.ts';
 import { outageOfChaos, type ChaosEventLike } from './scenario-fault.ts';
 import { runStormModel } from './storm-model.ts';
 
@@ -11,21 +11,23 @@ import { runStormModel } from './storm-model.ts';
  * the scenario's target enforces (`target.acceptRate`, handshakes per second
  * of scenario time), beyond which the reference backend answers 503.
  */
-export type AssumedCapacity = 'unlimited' | { acceptPerSecond: number };
+export type AssumedCapacity = 'unlimited' | { acceptPerSecond: number; queueMs: number };
 
 /**
  * What the scenario says the backend admits: its target's `acceptRate`
- * (reference or container target), answered with the reference backend's
- * 503 beyond it, else unlimited; with `serviceTimeMs` for each handshake.
- * The model lets an attempt queue for its slot while the device would still
- * wait; the backend turns it away at once (see
- * simulators/backend/accept-rate-limit.ts): both start handshakes at the
- * same rate, the run counts more 503s on the way.
+ * (reference or container target), answered as the reference backend does
+ * (simulators/backend/accept-rate-limit.ts): an upgrade that comes before
+ * its slot gets 503 at once, nobody queues (`queueMs: 0`); else unlimited.
+ * With `serviceTimeMs` for each handshake. A limiter that holds nobody
+ * starts fewer handshakes than its rate when attempts are sparse (each slot
+ * waits for the next attempt after it opens), so queueing here would predict
+ * a faster recovery than the backend gives.
  */
 export function scenarioCapacity(scenario: Scenario, serviceTimeMs: number): { params: CapacityParams; assumed: AssumedCapacity } {
   const acceptPerSecond = (scenario.target as { acceptRate?: number }).acceptRate;
   if (acceptPerSecond === undefined) return { params: { ...unlimitedCapacity, serviceTimeMs }, assumed: 'unlimited' };
-  return { params: { acceptPerSecond, maxInFlight: Infinity, serviceTimeMs, overload: '503' }, assumed: { acceptPerSecond } };
+  // The reference backend's limiter holds nobody: an upgrade before its slot is answered 503 at once.
+  return { params: { acceptPerSecond, maxInFlight: Infinity, serviceTimeMs, overload: '503', queueMs: 0 }, assumed: { acceptPerSecond, queueMs: 0 } };
 }
 
 /**
@@ -219,18 +221,34 @@ export function restoreSeenAt(series: readonly SeriesPoint[], faultAtMs: number,
 }
 
 /**
+ * The end (exclusive) of the boot seconds whose attempts are all first
+ * attempts: up to the fault, and through the first second in which an
+ * attempt failed (a backend limiting its accept rate answers part of a fast
+ * boot 503, and those devices try again later). After it a measured attempt
+ * may be a retry, so it no longer says when a device booted.
+ */
+function firstAttemptsEnd(series: readonly SeriesPoint[], faultAtMs: number | null): number {
+  const end = Math.min(series.length, faultAtMs === null ? series.length : Math.floor(faultAtMs / 1000));
+  for (let s = 0; s < end; s++) {
+    for (const n of Object.values(series[s].failures)) if (n > 0) return s + 1;
+  }
+  return end;
+}
+
+/**
  * Each device's boot as the run gave it, scenario ms. The order of the
  * boots is the seed's (device offsets within the ramp-up), but a fleet
  * process under load fires its timers late, so the replay takes the times
  * from the measured attempts: the k-th boot in seed order at the k-th
- * measured attempt, spread evenly within its second. Boots the measured
+ * measured attempt, spread evenly within its second, while the measured
+ * attempts are first attempts (see `firstAttemptsEnd`). Boots the measured
  * attempts do not cover keep the fitted start plus their offset.
  */
 export function bootTimesOf(offsets: Float64Array, series: readonly SeriesPoint[], faultAtMs: number | null, fleetStartAtMs: number): Float64Array {
   const n = offsets.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => offsets[a] - offsets[b] || a - b);
   const times = new Float64Array(n);
-  const lastBootSecond = Math.min(series.length, faultAtMs === null ? series.length : Math.floor(faultAtMs / 1000));
+  const lastBootSecond = firstAttemptsEnd(series, faultAtMs);
   let k = 0;
   for (let s = 0; s < lastBootSecond && k < n; s++) {
     const attempts = series[s].attempts;
@@ -269,7 +287,7 @@ export function noticeTimesOf(series: readonly SeriesPoint[], faultAtMs: number,
  */
 export function fitFleetStart(sortedBootOffsets: Float64Array, series: readonly SeriesPoint[], faultAtMs: number | null): number {
   const n = sortedBootOffsets.length;
-  const lastBootSecond = Math.min(series.length, faultAtMs === null ? series.length : Math.floor(faultAtMs / 1000));
+  const lastBootSecond = firstAttemptsEnd(series, faultAtMs);
   const measured: number[] = [];
   let cumulative = 0;
   let first = -1;
@@ -324,14 +342,27 @@ export interface PlanComparison {
   maxDeviationPct: number | null;
   /** Start of the scenario second with the largest gap, ms. */
   atMs: number | null;
-  /** Where the comparison starts: the second the run's fault hit, scenario ms. */
+  /** Where the plan's curve starts: the second the run's fault hit, scenario ms. */
   fromMs: number | null;
+  /**
+   * Where the gap is measured from, scenario ms: `fromMs`, or for a fault
+   * noticed by reset (a hard kill), the second the measured fleet had dropped
+   * as far as the plan has it (the plan takes a kill as noticed at once; a
+   * real one takes the machine a moment to kill the process and reset its
+   * sockets, which the time scale magnifies). Null: no comparison.
+   */
+  comparedFromMs: number | null;
+  /** `comparedFromMs - fault`: how long the measured fleet took to notice the fault as the plan has it; 0 when not a reset fault. */
+  noticeLagMs: number | null;
   /** Why there is no comparison. */
   note?: string;
   assumed: { fault: FaultKind | null; outageMs: number | null; serviceTimeMs: number; capacity: AssumedCapacity };
   /** Devices online at the end of each scenario second from `fromMs` on, as planned. */
   predictedOnline: number[];
 }
+
+/** The longest a reset notice may take the measured fleet before its gap counts, scenario seconds. */
+const noticeWindowS = 10;
 
 /** `aftershock plan`'s service time when none is given, scenario ms. */
 export const planDefaultServiceTimeMs = 50;
@@ -342,6 +373,8 @@ export function comparePlanToRun(scenario: Scenario, summary: RunSummary): PlanC
     maxDeviationPct: null,
     atMs: null,
     fromMs: null,
+    comparedFromMs: null,
+    noticeLagMs: null,
     note,
     assumed: { fault: null, outageMs: null, serviceTimeMs: planDefaultServiceTimeMs, capacity: scenarioCapacity(scenario, planDefaultServiceTimeMs).assumed },
     predictedOnline: [],
@@ -381,9 +414,18 @@ export function comparePlanToRun(scenario: Scenario, summary: RunSummary): PlanC
       const measured = summary.series[s].online;
       gaps.push(Math.min(Math.abs(at(k - 1) - measured), Math.abs(predicted - measured), Math.abs(at(k + 1) - measured)));
     }
+    // A kill is noticed by reset: from the second the measured fleet is down to the plan's count,
+    // if it gets there within noticeWindowS seconds (else from the fault: the gap is the prediction's).
+    let skip = 0;
+    if (faults[outage.kind].notice === 'reset') {
+      const reached = predictedOnline.findIndex((p, i) => i <= noticeWindowS && summary.series[fromSecond + i].online <= p);
+      if (reached > 0) skip = reached;
+    }
     return {
-      ...worstGap(gaps, fromSecond, summary.devices),
+      ...worstGap(gaps.slice(skip), fromSecond + skip, summary.devices),
       fromMs: fromSecond * 1000,
+      comparedFromMs: (fromSecond + skip) * 1000,
+      noticeLagMs: skip === 0 ? 0 : Math.max(0, Math.round((fromSecond + skip) * 1000 - faultAtMs)),
       ...(outage.note ? { note: outage.note } : {}),
       assumed: { fault: outage.kind, outageMs: outage.outageMs, serviceTimeMs: planDefaultServiceTimeMs, capacity: capacity.assumed },
       predictedOnline,

@@ -70,6 +70,12 @@ export function candidatePolicies(): StagedPolicyParams[] {
       for (const baseMs of searchSpace.baseMs) {
         for (const capMs of searchSpace.capMs) {
           if (capMs < baseMs) continue;
+          // A cap at the base is a constant wait, whatever the factor: one candidate, factor 1
+          // (decorrelated's min(cap, U(base, 3 x previous)) is then the base every time, as none's).
+          if (capMs === baseMs) {
+            if (jitter !== 'decorrelated') out.push({ kind: 'staged', firstMinMs: 0, firstMaxMs, baseMs, factor: 1, capMs, jitter });
+            continue;
+          }
           const factors = jitter === 'decorrelated' ? [stagedPolicyDefaults.factor] : searchSpace.factor;
           for (const factor of factors) out.push({ kind: 'staged', firstMinMs: 0, firstMaxMs, baseMs, factor, capMs, jitter });
         }

@@ -182,8 +182,8 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   const serviceMs = capacity.serviceTimeMs;
   const serviceAt = input.serviceTimeAt?.at;
   const overload = capacity.overload;
-  // An attempt may queue as long as the device would wait for its handshake.
-  const admission = new Admission(capacity, timeouts.handshakeMs - capacity.serviceTimeMs);
+  // An attempt may queue as long as the backend holds it, and never longer than the device would wait for its handshake.
+  const admission = new Admission(capacity, Math.min(capacity.queueMs ?? Infinity, timeouts.handshakeMs - capacity.serviceTimeMs));
   const boot = input.boot;
 
   // Per-device state, one 32-byte record per device (index n is the herd's
@@ -227,9 +227,11 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   const heartbeatKey = streamKey(input.seed, 'model-heartbeat');
 
   // The calendar queue: a ring of buckets, each a linked list through `next`.
-  // An attempt planned during the outage may jump past it (see `planFrom`).
+  // An attempt planned during the outage may jump past it (see `planFrom`):
+  // a wait begun up to one longest wait before the fault lands in it, and the
+  // outage is played through to one more wait (and attempt timeout) past its end.
   const maxAheadMs =
-    (fault ? fault.outageMs : 0) +
+    (fault ? fault.outageMs + policy.maxDelayMs + Math.max(timeouts.connectMs, timeouts.handshakeMs) : 0) +
     Math.max(policy.maxDelayMs, timeouts.connectMs, timeouts.handshakeMs, Math.max(serviceMs, input.serviceTimeAt?.maxMs ?? 0), timeouts.heartbeatMs + heartbeatCheckMs, boot ? lastBootMs(boot) : 0) +
     2 * w;
   const ring = Math.ceil(maxAheadMs / w) + 2;

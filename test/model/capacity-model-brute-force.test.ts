@@ -120,7 +120,8 @@ function bruteForce(setting: Setting, seed: number): Outcome {
   const { devices, handshakeMs, capacity } = setting;
   const { acceptPerSecond, maxInFlight, serviceTimeMs, overload } = capacity;
   const spacingMs = acceptPerSecond === Infinity ? 0 : 1000 / acceptPerSecond;
-  const patienceMs = handshakeMs - serviceTimeMs;
+  // How long an attempt may wait for its turn: as long as the backend holds it, and the device waits for its handshake.
+  const patienceMs = Math.min(capacity.queueMs ?? Infinity, handshakeMs - serviceTimeMs);
   const restoreMs = outageMs;
 
   const random = Array.from({ length: devices }, (_, i) => deviceRandom(seed * 1_000_003 + i * 7919));
@@ -259,6 +260,9 @@ const settings: Setting[] = [
   { name: 'max in flight binds: 10 at once, 40 ms each, unlimited rate', devices: 40_000, handshakeMs: 10_000, capacity: limited(Infinity, 40, 'refuse', 10) },
   { name: 'both bind: 1000/s, 8 in flight, service 20 ms, timeout 25 ms', devices: 40_000, handshakeMs: 25, capacity: limited(1000, 20, '503', 8) },
   { name: 'a long queue: timeout 10 s, service 50 ms, 200/s', devices: 40_000, handshakeMs: 10_000, capacity: limited(200, 50, 'refuse') },
+  // The reference backend's limiter: nobody waits for a slot, 503 at once (queueMs 0).
+  { name: 'no queue: 503 at once before the next slot, 300/s, timeout 10 s', devices: 40_000, handshakeMs: 10_000, capacity: { ...limited(300, 50, '503'), queueMs: 0 } },
+  { name: 'a short queue: 30 ms of a 10 s timeout, 400/s, overload by timeout', devices: 40_000, handshakeMs: 10_000, capacity: { ...limited(400, 50, 'timeout'), queueMs: 30 } },
 ];
 
 /*

@@ -1,5 +1,6 @@
 // The plain plan and the replay take the scenario's target.acceptRate as the
-// backend's capacity (overload 503, the reference backend's answer), and say so.
+// backend's capacity (overload 503 at once, no queue: the reference backend's
+// answer, simulators/backend/accept-rate-limit.ts), and say so.
 import { describe, expect, test } from 'vitest';
 import type { RunSummary } from '../../reports/run-collector.ts';
 import { validateScenario } from '../../scenarios/validate-scenario.ts';
@@ -15,7 +16,7 @@ const input = {
   deadline: '30m',
 };
 const timeouts = { connectMs: 10_000, handshakeMs: 10_000, heartbeatMs: 75_000, heartbeatIntervalMs: 30_000 };
-const at5PerSecond = (serviceTimeMs: number): CapacityParams => ({ acceptPerSecond: 5, maxInFlight: Infinity, serviceTimeMs, overload: '503' });
+const at5PerSecond = (serviceTimeMs: number): CapacityParams => ({ acceptPerSecond: 5, maxInFlight: Infinity, serviceTimeMs, overload: '503', queueMs: 0 });
 
 describe('target.acceptRate in the comparisons', () => {
   test('the plain plan admits at the target\'s rate with 503 beyond it: a run that is that plan deviates by 0, and the unlimited plan is far off', () => {
@@ -36,7 +37,7 @@ describe('target.acceptRate in the comparisons', () => {
     const summary = { devices: 500, faultAtMs, series } as unknown as RunSummary;
 
     const plan = comparePlanToRun(limited, summary);
-    expect(plan).toMatchObject({ maxDeviationDevices: 0, assumed: { fault: 'hard-kill', serviceTimeMs: 50, capacity: { acceptPerSecond: 5 } } });
+    expect(plan).toMatchObject({ maxDeviationDevices: 0, assumed: { fault: 'hard-kill', serviceTimeMs: 50, capacity: { acceptPerSecond: 5, queueMs: 0 } } });
 
     const unlimited = comparePlanToRun(validateScenario(input, 'test'), summary);
     expect(unlimited.assumed.capacity).toBe('unlimited');
@@ -49,9 +50,11 @@ describe('target.acceptRate in the comparisons', () => {
     const truth = modelledRun(scenario, 300_000);
     expect(truth.failures.byCause['rejected-503']).toBeGreaterThan(0);
     const replay = compareModelToRun(scenario, summaryOf(truth.series));
-    expect(replay.assumed.capacity).toEqual({ acceptPerSecond: 5 });
-    // The replay reads the boot from whole-second points, not the devices' own times: one device of 500 apart at most.
-    expect(replay.maxDeviationDevices).toBeLessThanOrEqual(1);
+    expect(replay.assumed.capacity).toEqual({ acceptPerSecond: 5, queueMs: 0 });
+    // The replay reads the boot from whole-second points and, once the boot meets 503s (whose retries are
+    // attempts too), from the seed's offsets after a start fitted to 10 ms: a limiter that holds nobody turns an
+    // attempt a few ms early away, so two devices of 500 apart at most (before the boot fix: 136).
+    expect(replay.maxDeviationDevices).toBeLessThanOrEqual(2);
     const unlimited = compareModelToRun(validateScenario({ ...input, fleet: { devices: 500, rampUp: '5m' }, timeScale: 20 }, 'test'), summaryOf(truth.series));
     expect(unlimited.assumed.capacity).toBe('unlimited');
     expect(unlimited.maxDeviationPct).toBeGreaterThan(5);

@@ -9,7 +9,7 @@ import { policyKinds } from '../../simulators/devices/policy/index.ts';
 const cli = new URL('../../scenarios/cli/main.ts', import.meta.url).pathname;
 
 function plan(...args: string[]) {
-  const result = spawnSync(process.execPath, [cli, 'plan', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [cli, 'plan', ...args], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr.trim() };
 }
 
@@ -79,6 +79,25 @@ describe('aftershock plan', () => {
     expect(json.input.fault).toEqual({ kind: 'hard-kill', atMs: 0, outageMs: 120_000 });
     expect(json.policies[0].result.devices).toBe(2000);
   });
+
+  test("a scenario's target.acceptRate is the backend: that rate, 503 at once, nobody queued; flags win", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aftershock-plan-rate-'));
+    const file = join(dir, 'limited.json');
+    writeFileSync(file, JSON.stringify({ name: 'limited', fleet: { devices: 3000 }, target: { kind: 'reference', acceptRate: '20/s' }, chaos: [{ kind: 'kill', at: '10s', for: '2m' }] }));
+    const limited = plan(file, '--json');
+    expect(limited.code).toBe(0);
+    const json = JSON.parse(limited.stdout);
+    expect(json.input.capacity).toMatchObject({ acceptPerSecond: 20, overload: '503', queueMs: 0 });
+    expect(json.policies[0].result.failures.byCause['rejected-503']).toBeGreaterThan(0);
+    expect(plan(file).stdout).toMatch(/backend: accepts 20\/s, .*overloaded: 503, queue: none \(beyond the rate: answered at once\)/);
+
+    // A backlog that holds attempts while the devices wait for their handshakes brings them back sooner.
+    const queued = JSON.parse(plan(file, '--json', '--queue', '10s').stdout);
+    expect(queued.input.capacity.queueMs).toBe(10_000);
+    expect(queued.policies[0].result.recovery.t50).toBeLessThan(json.policies[0].result.recovery.t50);
+    // A bare 0 needs no unit.
+    expect(JSON.parse(plan('--devices', '100', '--accept-rate', '5/s', '--queue', '0', '--json').stdout).input.capacity.queueMs).toBe(0);
+  });
 });
 
 describe('aftershock plan: bad input exits 2 with one line', () => {
@@ -95,6 +114,8 @@ describe('aftershock plan: bad input exits 2 with one line', () => {
     expectBadInput(await planHere('--outage', 'soon'), /--outage must be a duration such as "90s"/);
     expectBadInput(await planHere('--accept-rate', 'fast'), /--accept-rate must be handshakes per second above 0, such as "2000\/s"/);
     expectBadInput(await planHere('--accept-rate', '0/s'), /--accept-rate must be/);
+    expectBadInput(await planHere('--queue', 'briefly'), /--queue must be a duration such as "90s"/);
+    expectBadInput(await planHere('--queue', '-1s'), /--queue must be a duration/);
     expectBadInput(await planHere('--find-capacity', '--target', '120%@5m'), /--target must be a share of devices and a time, such as "99%@5m"/);
   });
 
