@@ -117,7 +117,7 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
     for (let i = 0; i < summary.devices; i++) bootOffsets[i] = deviceBootAfterMs(bootKey, i, fleet.rampUp);
     const fleetStartAtMs = fitFleetStart(Float64Array.from(bootOffsets).sort(), summary.series, summary.faultAtMs);
     const bootAtMs = bootTimesOf(bootOffsets, summary.series, summary.faultAtMs, fleetStartAtMs);
-    const resetNoticeTimesMs = fault ? noticeTimesOf(summary.series, fault.atMs, fault.atMs + fault.outageMs) : undefined;
+    const noticeTimesMs = fault ? noticeTimesOf(summary.series, fault.atMs, fault.atMs + fault.outageMs) : undefined;
     const serviceTimeMs = summary.handshakeMs.p50 * summary.timeScale;
     const serviceTimeAt = handshakeTimesOf(summary);
     const capacity = scenarioCapacity(scenario, serviceTimeMs);
@@ -134,7 +134,7 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
         heartbeatIntervalMs: target.heartbeatInterval ?? 30_000,
       },
       fault,
-      resetNoticeTimesMs,
+      ...(fault && noticeTimesMs ? (faults[fault.kind].notice === 'reset' ? { resetNoticeTimesMs: noticeTimesMs } : { heartbeatNoticeTimesMs: noticeTimesMs }) : {}),
       capacity: capacity.params,
       ...(serviceTimeAt ? { serviceTimeAt } : {}),
       boot: { startAtMs: fleetStartAtMs, rampUpMs: fleet.rampUp, atMs: bootAtMs },
@@ -266,6 +266,10 @@ export function bootTimesOf(offsets: Float64Array, series: readonly SeriesPoint[
  * but at a time scale of 20 the few real milliseconds the kernel and the
  * fleet take can carry the losses into the next scenario second; the replay
  * takes the fault as the devices met it, as it takes the fault time itself.
+ * A freeze is noticed by heartbeat, when each device's ping timeout runs
+ * out; when that is depends on the backend's ping schedule (the reference
+ * backend pings the whole fleet in one sweep at scale 60), so the replay
+ * takes those notices from the run too.
  */
 export function noticeTimesOf(series: readonly SeriesPoint[], faultAtMs: number, restoredAtMs: number): Float64Array {
   const times: number[] = [];

@@ -38,6 +38,14 @@ export interface StormModelInput {
    * time, never before the fault. Absent: every one at the fault.
    */
   resetNoticeTimesMs?: Float64Array;
+  /**
+   * The same for a fault noticed by heartbeat (a freeze, a cut): when the
+   * devices of a replayed run lost their connection, ascending. The k-th
+   * online device notices at the k-th time; devices beyond the list did not
+   * notice before the restore. Absent: each device's last ping is drawn
+   * evenly over the ping interval (the plain plan).
+   */
+  heartbeatNoticeTimesMs?: Float64Array;
   capacity: CapacityParams;
   /**
    * For replays of a measured run: how long a handshake started at `tMs`
@@ -610,12 +618,21 @@ export function runStormModel(input: StormModelInput): StormModelResult {
       if (herdSize > 0) herdWait(t);
       return;
     }
+    const measured = input.heartbeatNoticeTimesMs;
+    let k = 0;
     for (let i = 0; i < n; i++) {
       if (stateOf(i) !== ONLINE) continue;
       // The device last heard a ping somewhere in the interval before the
-      // fault, and notices at its first check after the timeout ran out.
-      const lastPingAt = t - drawAt(heartbeatKey, i, 0) * timeouts.heartbeatIntervalMs;
-      const noticeAt = Math.max(t, lastPingAt + timeouts.heartbeatMs + drawAt(heartbeatKey, i, 1) * heartbeatCheckMs);
+      // fault, and notices at its first check after the timeout ran out;
+      // a replay takes the run's own notices instead.
+      let noticeAt: number;
+      if (measured) {
+        if (k >= measured.length) continue;
+        noticeAt = Math.min(Math.max(t, measured[k++]), t + maxAheadMs - 2 * w);
+      } else {
+        const lastPingAt = t - drawAt(heartbeatKey, i, 0) * timeouts.heartbeatIntervalMs;
+        noticeAt = Math.max(t, lastPingAt + timeouts.heartbeatMs + drawAt(heartbeatKey, i, 1) * heartbeatCheckMs);
+      }
       // Back before it noticed: the connection simply carries on.
       if (noticeAt >= restoreAt) continue;
       setState(i, NOTICE);
