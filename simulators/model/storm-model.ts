@@ -175,6 +175,10 @@ const LOST_HEARTBEAT = modelLossCauses.indexOf('heartbeat-timeout');
 export function runStormModel(input: StormModelInput): StormModelResult {
   const n = input.devices;
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`devices must be a whole number >= 0, got ${n}`);
+  // A NaN here would leave the backend neither down nor up, and the calendar would never drain.
+  if (input.fault && !(Number.isFinite(input.fault.atMs) && Number.isFinite(input.fault.outageMs) && input.fault.outageMs >= 0)) {
+    throw new RangeError(`fault needs a finite time and an outage >= 0, got at ${input.fault.atMs} ms for ${input.fault.outageMs} ms`);
+  }
   const w = modelTickMs;
   const { timeouts, capacity, fault } = input;
   const policy = createPolicy(input.policy);

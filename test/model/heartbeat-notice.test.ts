@@ -45,4 +45,8 @@ describe('heartbeat notices in the model', () => {
     expect(result.series[200].online).toBe(10);
     expect(result.neverReturned).toBe(0);
   });
+
+  test('a fault without a finite outage is refused, not modelled forever', () => {
+    expect(() => runStormModel({ ...base, fault: { kind: 'freeze', atMs: 10_000, outageMs: Number.NaN } })).toThrow(/fault needs a finite time and an outage >= 0/);
+  });
 });
