@@ -43,7 +43,6 @@ export function formatSummary(summary: RunSummary, runDir: string): string {
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
 }
 
-/** When the fault came before the whole fleet was online (the online wait ran out), how many were. */
 /** Where the plain plan's gap is measured from: the fault, or the fleet's notice of a kill. */
 function planFrom(plan: NonNullable<RunSummary['plan']>): string {
   // Summaries written before the notice was measured have no noticeLagMs.
@@ -51,6 +50,7 @@ function planFrom(plan: NonNullable<RunSummary['plan']>): string {
   return `the fleet's notice of the kill on (${formatDuration(plan.noticeLagMs)} after it; the plan takes a kill as noticed at once)`;
 }
 
+/** When the fault came before the whole fleet was online (the online wait ran out), how many were. */
 function onlineAtFault(summary: RunSummary): string {
   if (summary.faultAtMs === null) return '';
   const before = summary.series[Math.floor(summary.faultAtMs / 1000) - 1];

@@ -134,7 +134,7 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
         heartbeatIntervalMs: target.heartbeatInterval ?? 30_000,
       },
       fault,
-      ...(fault && noticeTimesMs ? (faults[fault.kind].notice === 'reset' ? { resetNoticeTimesMs: noticeTimesMs } : { heartbeatNoticeTimesMs: noticeTimesMs }) : {}),
+      ...(noticeTimesMs ? { noticeTimesMs } : {}),
       capacity: capacity.params,
       ...(serviceTimeAt ? { serviceTimeAt } : {}),
       boot: { startAtMs: fleetStartAtMs, rampUpMs: fleet.rampUp, atMs: bootAtMs },

@@ -32,20 +32,16 @@ export interface StormModelInput {
   /** The outage; null models the boot alone. */
   fault: FaultParams | null;
   /**
-   * For replays of a measured run: when the devices online at a fault they
-   * notice by reset (a hard kill) actually saw their connection go, scenario
-   * ms, ascending. The k-th online device (by index) notices at the k-th
-   * time, never before the fault. Absent: every one at the fault.
+   * For replays of a measured run: when the devices online at the fault saw
+   * their connection go, scenario ms, ascending; the k-th online device (by
+   * index) notices at the k-th time, never before the fault. Absent: a reset
+   * (a hard kill) reaches every one at the fault, and a heartbeat fault (a
+   * freeze, a cut) is noticed when each device's ping timeout runs out, its
+   * last ping drawn evenly over the ping interval (the plain plan).
+   * Devices beyond the list: after a reset they notice at its last time;
+   * after a heartbeat fault they did not notice before the restore.
    */
-  resetNoticeTimesMs?: Float64Array;
-  /**
-   * The same for a fault noticed by heartbeat (a freeze, a cut): when the
-   * devices of a replayed run lost their connection, ascending. The k-th
-   * online device notices at the k-th time; devices beyond the list did not
-   * notice before the restore. Absent: each device's last ping is drawn
-   * evenly over the ping interval (the plain plan).
-   */
-  heartbeatNoticeTimesMs?: Float64Array;
+  noticeTimesMs?: Float64Array;
   capacity: CapacityParams;
   /**
    * For replays of a measured run: how long a handshake started at `tMs`
@@ -188,7 +184,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   const outageTimeoutMs = behaviour?.attemptTimeout === 'connect' ? timeouts.connectMs : behaviour?.attemptTimeout === 'handshake' ? timeouts.handshakeMs : 0;
   const attemptCode = behaviour ? failureCode[behaviour.attemptCause] : REFUSED;
   const noticeLossCode = behaviour?.notice === 'reset' ? LOST_CLOSE : LOST_HEARTBEAT;
-  const noticeTimes = behaviour?.notice === 'reset' ? input.resetNoticeTimesMs : undefined;
+  const noticeTimes = behaviour?.notice === 'reset' ? input.noticeTimesMs : undefined;
   const inFlightCode = behaviour ? failureCode[behaviour.inFlightCause] : RESET;
   const heartbeatCheckMs = timeouts.heartbeatCheckEveryMs ?? timeouts.heartbeatMs / 8;
   const serviceMs = capacity.serviceTimeMs;
@@ -622,7 +618,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
       if (herdSize > 0) herdWait(t);
       return;
     }
-    const measured = input.heartbeatNoticeTimesMs;
+    const measured = input.noticeTimesMs;
     let k = 0;
     for (let i = 0; i < n; i++) {
       if (stateOf(i) !== ONLINE) continue;

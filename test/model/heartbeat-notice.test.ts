@@ -35,7 +35,7 @@ describe('heartbeat notices in the model', () => {
 
   test('with measured notices: 60 devices at 90 s and 30 at 91 s, and the other 10 never noticed', () => {
     const times = Float64Array.from([...Array<number>(60).fill(90_000), ...Array<number>(30).fill(91_000)]);
-    const result = runStormModel({ ...base, heartbeatNoticeTimesMs: times });
+    const result = runStormModel({ ...base, noticeTimesMs: times });
     const lost = lostBySecond(result);
     expect([...lost.entries()].filter(([s]) => s < 310)).toEqual([
       [90, 60],
