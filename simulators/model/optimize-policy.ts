@@ -54,7 +54,7 @@ export interface OptimizeResult {
   verifyMs: number;
 }
 
-/** The policy space searched: every combination, decorrelated jitter once per base and cap (it has no factor). */
+/** The policy space searched: every combination, decorrelated jitter once per base and cap (it has no factor), and a cap equal to the base once (a constant wait). */
 export const searchSpace = {
   firstWaitMaxMs: [30_000, 60_000, 120_000],
   baseMs: [10_000, 30_000, 60_000],
