@@ -78,6 +78,15 @@ class Connection {
 
 /** Sweep at least this often (ms), so the hello deadline is checked with ~1 s precision. */
 const MAX_SWEEP_PERIOD_MS = 1000;
+/**
+ * Spread the pings over at least this many buckets, so a fleet's pings (and
+ * so its notices of a frozen backend) are spread over the heartbeat interval
+ * rather than landing in one sweep, as devices' own ping timers would be.
+ * This is also what the planner assumes.
+ */
+const MIN_HEARTBEAT_BUCKETS = 16;
+/** ...but never sweep more often than this (ms): each sweep costs a timer turn. */
+const MIN_SWEEP_PERIOD_MS = 20;
 
 /**
  * The WebSocket side of the backend: admission, hello, heartbeats and pushes.
@@ -164,7 +173,11 @@ export class DeviceHub {
     // One timer for everything. The sweep period divides the heartbeat
     // interval evenly so each bucket is pinged at the heartbeat period.
     const targetSweepMs = Math.min(MAX_SWEEP_PERIOD_MS, this.#helloTimeoutMs / 4, this.#heartbeatIntervalMs);
-    const sweepsPerHeartbeat = Math.max(1, Math.round(this.#heartbeatIntervalMs / targetSweepMs));
+    const sweepsPerHeartbeat = Math.max(
+      1,
+      Math.round(this.#heartbeatIntervalMs / targetSweepMs),
+      Math.min(MIN_HEARTBEAT_BUCKETS, Math.floor(this.#heartbeatIntervalMs / MIN_SWEEP_PERIOD_MS)),
+    );
     this.#heartbeatBuckets = Array.from({ length: sweepsPerHeartbeat }, () => new Set<WebSocket>());
     const sweepMs = Math.max(1, Math.floor(this.#heartbeatIntervalMs / sweepsPerHeartbeat));
     this.#sweepTimer = setInterval(() => this.#sweep(), sweepMs);

@@ -38,3 +38,11 @@ export function deviceBootRng(seed: string | number, index: number): Rng {
 export function deviceBootAfterMs(bootKey: number, index: number, rampUpMs: number): number {
   return drawAt(bootKey, index, 0) * rampUpMs;
 }
+
+/**
+ * How many times per heartbeat timeout a device checks its deadline. The
+ * fleet checks all devices in one sweep; fine-grained so that the sweep's
+ * one phase does not bunch the fleet's notices of a silent backend into a
+ * few moments (real devices each run their own timer). The planner uses it too.
+ */
+export const heartbeatChecksPerTimeout = 64;

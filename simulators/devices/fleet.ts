@@ -5,7 +5,7 @@ import type { ContentFetcher } from './content-fetcher.ts';
 import type { FailureCause, FleetEventListener, LossCause } from './fleet-events.ts';
 import type { ProtocolAdapter, ServerMessage } from './protocol-adapter.ts';
 import { referenceAdapter } from './reference-adapter.ts';
-import { deviceBootAfterMs, deviceBootKey, devicePolicyKey } from './device-streams.ts';
+import { deviceBootAfterMs, deviceBootKey, devicePolicyKey, heartbeatChecksPerTimeout } from './device-streams.ts';
 import { subjectRng, type ReconnectPolicy, type Rng } from './policy/index.ts';
 import { TimerQueue } from './timer-queue.ts';
 
@@ -193,7 +193,7 @@ export class Fleet {
     }
     // One sweep for all heartbeats: checking a timestamp per device is far
     // cheaper than re-arming a timer per device on every ping.
-    const sweepEveryMs = Math.max(5, this.heartbeatTimeoutRealMs / 8);
+    const sweepEveryMs = Math.max(5, this.heartbeatTimeoutRealMs / heartbeatChecksPerTimeout);
     const sweep = (): void => {
       if (this.stopped) return;
       this.checkHeartbeats();

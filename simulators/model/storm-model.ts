@@ -1,6 +1,6 @@
 import type { SeriesPoint } from '../../reports/run-collector.ts';
 import { PhaseBins, type PhaseFigures, type PhaseName } from '../../reports/run-phases.ts';
-import { deviceBootAfterMs, deviceBootKey, devicePolicyKey } from '../devices/device-streams.ts';
+import { deviceBootAfterMs, deviceBootKey, devicePolicyKey, heartbeatChecksPerTimeout } from '../devices/device-streams.ts';
 import { createPolicy, drawAt, streamKey, type PolicyParams, type Rng } from '../devices/policy/index.ts';
 import { Admission, type CapacityParams } from './capacity-model.ts';
 import { faults, type FaultParams } from './fault-model.ts';
@@ -14,7 +14,7 @@ export interface ModelTimeouts {
   heartbeatMs: number;
   /** How often the backend pings each device; devices' ping phases are spread evenly over it. */
   heartbeatIntervalMs: number;
-  /** How often a device checks its heartbeat deadline (default heartbeatMs / 8, as the fleet does). */
+  /** How often a device checks its heartbeat deadline (default heartbeatMs / heartbeatChecksPerTimeout, as the fleet does). */
   heartbeatCheckEveryMs?: number;
 }
 
@@ -186,7 +186,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   const noticeLossCode = behaviour?.notice === 'reset' ? LOST_CLOSE : LOST_HEARTBEAT;
   const noticeTimes = behaviour?.notice === 'reset' ? input.noticeTimesMs : undefined;
   const inFlightCode = behaviour ? failureCode[behaviour.inFlightCause] : RESET;
-  const heartbeatCheckMs = timeouts.heartbeatCheckEveryMs ?? timeouts.heartbeatMs / 8;
+  const heartbeatCheckMs = timeouts.heartbeatCheckEveryMs ?? timeouts.heartbeatMs / heartbeatChecksPerTimeout;
   const serviceMs = capacity.serviceTimeMs;
   const serviceAt = input.serviceTimeAt?.at;
   const overload = capacity.overload;

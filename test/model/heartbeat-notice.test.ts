@@ -1,6 +1,6 @@
-// A replayed freeze takes the run's own heartbeat notices: the reference
-// backend's ping schedule (one sweep for the whole fleet at scale 60) makes
-// every device notice at nearly one moment, which even ping phases would not.
+// A replayed freeze takes the run's own heartbeat notices: a backend's ping
+// schedule (one sweep for the whole fleet, say) can make every device notice
+// at nearly one moment, which even ping phases would not.
 import { describe, expect, test } from 'vitest';
 import { policyDefaults } from '../../simulators/devices/policy/index.ts';
 import { unlimitedCapacity } from '../../simulators/model/capacity-model.ts';

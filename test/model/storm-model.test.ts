@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { policyDefaults, policyKinds, type PolicyParams } from '../../simulators/devices/policy/index.ts';
+import { heartbeatChecksPerTimeout } from '../../simulators/devices/device-streams.ts';
 import { unlimitedCapacity, type CapacityParams } from '../../simulators/model/capacity-model.ts';
 import type { FaultKind } from '../../simulators/model/fault-model.ts';
 import { runStormModel, type StormModelInput } from '../../simulators/model/storm-model.ts';
@@ -113,7 +114,7 @@ describe('how devices notice the fault', () => {
     const lostIn = result.series.filter((p) => (p.lost['heartbeat-timeout'] ?? 0) > 0).map((p) => p.t);
     // Last ping in the 30 s before the fault, 75 s timeout, checks every 75/8 s.
     expect(Math.min(...lostIn)).toBeGreaterThanOrEqual(75_000 - 30_000 - 1000);
-    expect(Math.max(...lostIn)).toBeLessThan(75_000 + 75_000 / 8);
+    expect(Math.max(...lostIn)).toBeLessThan(75_000 + 75_000 / heartbeatChecksPerTimeout);
     expect(Object.keys(result.failures.byCause)).toEqual(['handshake-timeout']);
     expect(result.neverReturned).toBe(0);
   });
