@@ -4,7 +4,8 @@ import { deviceBootAfterMs, deviceBootKey } from '../devices/device-streams.ts';
 import { unlimitedCapacity, type CapacityParams } from './capacity-model.ts';
 import { faults, type FaultKind } from './fault-model.ts';
 import { outageOfChaos, type ChaosEventLike } from './scenario-fault.ts';
-import { runStormModel } from './storm-model.ts';
+import { runStormModel, type ModelTimeouts } from './storm-model.ts';
+import { machineTiming } from '../../scenarios/machine-timing.ts';
 
 /**
  * The backend capacity a comparison assumed: unlimited, or the accept rate
@@ -72,6 +73,22 @@ export interface ModelComparison {
  * predicts is every wait, retry and return after that. Never throws: a run
  * is data even when the planner cannot model it.
  */
+/**
+ * The timeouts the run itself used: the scenario's, as the harness stretches
+ * them for its machine (heartbeats spaced out for a large fleet at a high
+ * time scale, timeouts raised when the machine is the bottleneck). They
+ * follow from the scenario alone, so the plain plan may use them too.
+ */
+export function runTimeouts(scenario: Scenario): ModelTimeouts {
+  const timing = machineTiming(scenario);
+  return {
+    connectMs: timing.connectTimeoutMs,
+    handshakeMs: timing.handshakeTimeoutMs,
+    heartbeatMs: timing.heartbeatTimeoutMs,
+    heartbeatIntervalMs: timing.heartbeatIntervalMs ?? 30_000,
+  };
+}
+
 export function compareModelToRun(scenario: Scenario, summary: RunSummary): ModelComparison {
   const seconds = summary.series.length;
   const empty = (note: string, fault: FaultKind | null = null): ModelComparison => ({
@@ -121,18 +138,12 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
     const serviceTimeMs = summary.handshakeMs.p50 * summary.timeScale;
     const serviceTimeAt = handshakeTimesOf(summary);
     const capacity = scenarioCapacity(scenario, serviceTimeMs);
-    const target = scenario.target as { heartbeatInterval?: number };
 
     const result = runStormModel({
       devices: summary.devices,
       seed: scenario.seed,
       policy: scenario.policy,
-      timeouts: {
-        connectMs: fleet.connectTimeout,
-        handshakeMs: fleet.handshakeTimeout,
-        heartbeatMs: fleet.heartbeatTimeout,
-        heartbeatIntervalMs: target.heartbeatInterval ?? 30_000,
-      },
+      timeouts: runTimeouts(scenario),
       fault,
       ...(noticeTimesMs ? { noticeTimesMs } : {}),
       capacity: capacity.params,
@@ -390,15 +401,13 @@ export function comparePlanToRun(scenario: Scenario, summary: RunSummary): PlanC
     const outage = outageOfChaos(scenario.chaos as unknown as ChaosEventLike[]);
     if (outage === null) return empty('the scenario has no chaos event to plan');
     if ('reason' in outage) return empty(outage.reason);
-    const { fleet } = scenario;
-    const target = scenario.target as { heartbeatInterval?: number };
     const faultAtMs = summary.faultAtMs;
     const capacity = scenarioCapacity(scenario, planDefaultServiceTimeMs);
     const result = runStormModel({
       devices: summary.devices,
       seed: scenario.seed,
       policy: scenario.policy,
-      timeouts: { connectMs: fleet.connectTimeout, handshakeMs: fleet.handshakeTimeout, heartbeatMs: fleet.heartbeatTimeout, heartbeatIntervalMs: target.heartbeatInterval ?? 30_000 },
+      timeouts: runTimeouts(scenario),
       fault: { kind: outage.kind, atMs: 0, outageMs: outage.outageMs },
       capacity: capacity.params,
       untilMs: Math.max(1000, seconds * 1000 - faultAtMs),

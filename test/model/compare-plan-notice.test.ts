@@ -74,3 +74,26 @@ describe('the plain plan against a run whose fleet noticed the kill late', () =>
     expect(plan.maxDeviationDevices).toBe(0);
   });
 });
+
+describe('the plain plan uses the timings the run uses', () => {
+  test("nov4 at 5,000 devices, time scale 60: the harness stretches the heartbeats, and the plan's notices move with them", async () => {
+    const { builtInScenarios } = await import('../../scenarios/library/index.ts');
+    const { runTimeouts } = await import('../../simulators/model/compare-to-run.ts');
+    const { machineTiming } = await import('../../scenarios/machine-timing.ts');
+    const nov4 = builtInScenarios['nov4-cpu-lockup'] as { fleet: object };
+    const small = validateScenario({ ...nov4, fleet: { ...nov4.fleet, devices: 1000 } }, 'test');
+    const large = validateScenario({ ...nov4, fleet: { ...nov4.fleet, devices: 5000 } }, 'test');
+    // At 1,000 devices nothing is stretched: the scenario's own 30 s and 75 s.
+    expect(runTimeouts(small)).toMatchObject({ heartbeatIntervalMs: 30_000, heartbeatMs: 75_000 });
+    // At 5,000 the run pings every minute and gives up after 2m30s; the plan must too.
+    const timing = machineTiming(large);
+    expect(timing.heartbeatIntervalMs).toBeGreaterThan(30_000);
+    expect(runTimeouts(large)).toEqual({
+      connectMs: timing.connectTimeoutMs,
+      handshakeMs: timing.handshakeTimeoutMs,
+      heartbeatMs: timing.heartbeatTimeoutMs,
+      heartbeatIntervalMs: timing.heartbeatIntervalMs,
+    });
+    expect(runTimeouts(large).heartbeatMs).toBeGreaterThan(75_000);
+  });
+});
