@@ -26,7 +26,9 @@ export async function playChaosTimeline(options: ChaosTimelineOptions): Promise<
   const { steps, startAt, until, now, context, emit, active, signal } = options;
   const injectors = new Map<number, Injector>();
   for (const step of steps) {
-    await until(startAt + step.afterOnlineMs);
+    // An undo that takes time to be in effect (a restart) begins early by that time.
+    const leadMs = step.action === 'undo' ? (injectors.get(step.index)?.undoLeadMs?.() ?? 0) * context.timeScale : 0;
+    await until(startAt + step.afterOnlineMs - leadMs);
     const { kind } = step.event;
     const stepContext: InjectorContext = {
       ...context,

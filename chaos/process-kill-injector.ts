@@ -1,5 +1,5 @@
 import type { ChaosEventOf } from '../scenarios/schema/chaos-schema.ts';
-import { backendProcessOf, restartBackend } from './backend-process.ts';
+import { backendProcessOf, restartBackend, restartLeadMs } from './backend-process.ts';
 import { hookInjector } from './hook-injector.ts';
 import type { Injector, InjectorContext } from './injector.ts';
 
@@ -20,6 +20,8 @@ export function processKillInjector(event: ChaosEventOf<'kill'>, context: Inject
       killed = true;
       await process.kill();
     },
+    // A restart begins early by the backend's start time, and listens on schedule.
+    undoLeadMs: () => restartLeadMs(process, context),
     async undo() {
       if (!killed) return;
       await restartBackend(context, process, event.holdClosed);

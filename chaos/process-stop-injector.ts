@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from '../scenarios/duration.ts';
 import type { ChaosEventOf } from '../scenarios/schema/chaos-schema.ts';
-import { backendProcessOf, restartBackend } from './backend-process.ts';
+import { backendProcessOf, restartBackend, restartLeadMs } from './backend-process.ts';
 import { hookInjector } from './hook-injector.ts';
 import type { Injector, InjectorContext } from './injector.ts';
 
@@ -33,6 +33,8 @@ export function processStopInjector(event: ChaosEventOf<'stop'>, context: Inject
         await process.kill();
       }
     },
+    // A restart begins early by the backend's start time, and listens on schedule.
+    undoLeadMs: () => restartLeadMs(process, context),
     async undo() {
       if (!stopped) return;
       // If the run is cut short during the grace period, do not leave it half-stopped.

@@ -47,6 +47,8 @@ export class ManagedProcess {
   private readonly log: WriteStream;
   /** The ready line of the latest start. */
   readyLine = '';
+  /** How long the first start took, spawn to ready, real ms (undefined before it): later starts may be told to wait. */
+  firstStartMs: number | undefined;
   private watchdog: ChaosWatchdog | undefined;
   private releaseGuard: (() => void) | undefined;
 
@@ -84,6 +86,7 @@ export class ManagedProcess {
   async start(extraArgs: readonly string[] = []): Promise<void> {
     const { name, command, args, env, readyTimeoutMs, isReadyLine, readyProbe, awaiting = 'a ready line on stdout', probeEveryMs = 100 } = this.options;
     if (this.running) throw new Error(`${name} is already running (pid ${this.pid})`);
+    const startedAt = performance.now();
     // detached: a new process group led by the child (see signal()).
     const child = spawn(command, [...args, ...extraArgs], { env: env ?? process.env, cwd: this.options.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child = child;
@@ -170,6 +173,7 @@ export class ManagedProcess {
       lines.on('line', onLine);
       child.once('exit', onExit);
     });
+    this.firstStartMs ??= performance.now() - startedAt;
     await this.guardCurrent();
   }
 

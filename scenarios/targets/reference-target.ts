@@ -32,6 +32,7 @@ export function referenceAdmin(httpBaseUrl: string): TargetAdmin {
   };
   return {
     holdClosedArgs: ['--hold-closed'],
+    listenAtArgs: (epochMs) => ['--listen-at', String(Math.round(epochMs))],
     open: () => call('POST', '/admin/open'),
     startCpuHog: (dutyCycle, durationMs) => call('POST', '/admin/chaos/cpu', { dutyCycle, durationMs }),
     stopCpuHog: () => call('DELETE', '/admin/chaos/cpu'),

@@ -80,6 +80,8 @@ export interface TargetAdmin {
    * with the arguments it was created with). Absent: it cannot be held closed.
    */
   readonly holdClosedFile?: string;
+  /** Extra start arguments that make the backend listen at a wall-clock time (ms since the epoch), not at once; absent: it cannot. */
+  listenAtArgs?(epochMs: number): readonly string[];
   /** Lets devices in after a held-closed start. */
   open(): Promise<void>;
   /** Burns the backend's own CPU at `dutyCycle` for `durationMs` of real time. */

@@ -31,6 +31,14 @@ export interface BackendOptions {
    * the harness holds it closed by putting this file there while it is down.
    */
   holdClosedIf?: string;
+  /**
+   * Wall-clock time (ms since the epoch) to listen at: the process loads
+   * everything first, then waits until then (read by main.ts). The harness
+   * starts a restart early by the backend's start time so that it is back
+   * when the scenario says, not a start time later (at time scale 20, 400 ms
+   * of start would be 8 s of scenario time).
+   */
+  listenAt?: number;
   /** Permit a non-loopback `host`. */
   allowRemote: boolean;
   /** TESTING ONLY: acknowledge PUTs before the write is durable, so a kill loses them. */
@@ -195,6 +203,7 @@ const flags: Record<string, FlagSpec> = {
   },
   'hold-closed': { type: 'boolean', key: 'holdClosed', help: 'answer 503 to device upgrades until POST /admin/open' },
   'hold-closed-if': { type: 'string', key: 'holdClosedIf', help: 'start as --hold-closed if this file exists, and remove it (one held-closed start per file)' },
+  'listen-at': { type: 'string', key: 'listenAt', help: 'load everything, then wait until this wall-clock time (ms since the epoch) to listen (default: at once)' },
   'allow-remote': { type: 'boolean', key: 'allowRemote', help: 'permit a non-loopback --host' },
   'unsafe-ack-before-write': { type: 'boolean', key: 'unsafeAckBeforeWrite', help: 'TESTING ONLY: answer PUT before the write is durable (a kill loses it)' },
   'exit-with-stdin': { type: 'boolean', key: 'exitWithStdin', help: 'exit at once when stdin closes (the parent process died)' },

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   try {
     // Loaded only here: a supervisor does not need the hub, ws and sqlite.
     const { startBackend } = await import('./backend-server.ts');
+    await waitToListen(options);
     handle = await startBackend(options);
   } catch (error) {
     const usage = error instanceof BackendOptionsError || error instanceof BackendListenError;
@@ -93,6 +94,7 @@ async function supervise(options: BackendOptions, workers: number): Promise<void
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   try {
+    await waitToListen(options);
     handle = await startSupervisor(options, workers, {
       log: (line) => process.stderr.write(`${NAME}: ${line}\n`),
       onAllWorkersGone: () => fail(1, `all ${workers} workers have exited; nothing serves port ${handle?.port} any more`),
@@ -114,6 +116,12 @@ async function supervise(options: BackendOptions, workers: number): Promise<void
       (options.unsafeAckBeforeWrite ? ', UNSAFE: PUT is acknowledged before it is durable (testing only)' : '') +
       '\n',
   );
+}
+
+/** `--listen-at T`: everything is loaded; wait for the wall-clock time to listen at. */
+async function waitToListen(options: BackendOptions): Promise<void> {
+  const waitMs = (options.listenAt ?? 0) - Date.now();
+  if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
 }
 
 /** `--hold-closed-if FILE`: held closed when the file is there; removed, so that only this start is. */

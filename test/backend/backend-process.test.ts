@@ -67,6 +67,18 @@ describe('process lifecycle', () => {
     expect(backend.stdoutLines).toHaveLength(1);
   });
 
+  test('--listen-at: the ready line and the listener wait for the wall-clock time, not before', async () => {
+    const listenAt = Date.now() + 2000;
+    const backend = await spawnBackend(['--db', db, '--listen-at', String(listenAt)]);
+    // Ready means listening, so nothing could connect before listenAt.
+    expect(Date.now()).toBeGreaterThanOrEqual(listenAt);
+    expect((await fetch(`${backend.baseUrl}/healthz`)).status).toBe(200);
+    // A time already past: it listens at once.
+    await backend.stop();
+    const late = await spawnBackend(['--db', db, '--listen-at', String(Date.now() - 60_000)]);
+    expect((await fetch(`${late.baseUrl}/healthz`)).status).toBe(200);
+  });
+
   test('a bad flag exits 2 with one line on stderr naming the flag', async () => {
     const result = await runBackendToExit(['--db', db, '--heartbeat-interval-ms', 'soon']);
     expect(result.code).toBe(2);
