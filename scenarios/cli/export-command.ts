@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { formatDuration } from '../duration.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
-import { exportK6, k6ModuleSets, type K6Modules } from '../k6/export-k6.ts';
+import { exportK6 } from '../k6/export-k6.ts';
+import { k6NamedModuleSets, k6Releases, k6TargetFor, parseModuleSet, pinnedK6Version } from '../k6/k6-versions.ts';
 import { targetUrlVariable } from '../k6/k6-script-config.ts';
 import { applyOverrides, loadScenarioInput, type ScenarioOverrides } from '../load-scenario.ts';
 import { validateScenario } from '../validate-scenario.ts';
@@ -23,9 +24,16 @@ fleets larger than one machine holds:
 
   SCENARIO              a built-in scenario name or a scenario file
   --out DIR             where to write (required)
-  --k6-modules M        experimental (default: k6/experimental/websockets and
-                        k6/experimental/timers, k6 v0.48 to v1.x) or stable
-                        (k6/websockets and k6/timers, k6 v1.6+)
+  --k6-version X.Y      the k6 release the script and the runner image are
+                        for (default ${pinnedK6Version}; supported v${k6Releases[0].version.replace(/\.0$/, '')} to v${pinnedK6Version.split('.')[0]}.x).
+                        It picks the modules that release has:
+                          0.48-0.51  k6/experimental/websockets, k6/experimental/timers
+                          0.52-1.5   k6/experimental/websockets, k6/timers
+                          1.6+       k6/websockets, k6/timers
+                        and the image grafana/k6:X.Y.Z in testrun.yaml
+  --k6-modules M        expert override of those modules: ${Object.keys(k6NamedModuleSets).join(', ')}, or
+                        WEBSOCKETS,TIMERS (module paths); refused if the
+                        chosen k6 version lacks one
   --parallelism N       k6 instances (operator runners), default 1
   --devices-per-vu N    most devices one VU holds, default 1000
   --target-url URL      the target's ws:// base URL as k6 reaches it; a run
@@ -34,7 +42,7 @@ fleets larger than one machine holds:
                         override the scenario's own
   --name NAME           the TestRun's name (default aftershock-<scenario>)
   --namespace NS, --image IMAGE, --results-claim NAME, --results-size SIZE
-                        manifest details (image default grafana/k6:latest)
+                        manifest details (--image overrides grafana/k6:X.Y.Z)
 
 Run it on one machine:
   k6 run -e ${targetUrlVariable}=ws://HOST:PORT --out json=k6.json.gz DIR/aftershock-k6.js
@@ -57,6 +65,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
     options: {
       out: { type: 'string' },
       'k6-modules': { type: 'string' },
+      'k6-version': { type: 'string' },
       parallelism: { type: 'string' },
       'devices-per-vu': { type: 'string' },
       'target-url': { type: 'string' },
@@ -83,10 +92,10 @@ export async function exportCommand(argv: string[]): Promise<number> {
     throw new AftershockError('bad-usage', `export k6 takes one scenario, got ${reference === undefined ? 0 : 1 + extra.length}; see \`aftershock export --help\``);
   }
   if (values.out === undefined) throw new AftershockError('bad-usage', 'export k6 needs --out DIR: the folder to write the script and manifests to');
-  const modules = values['k6-modules'] ?? 'experimental';
-  if (!Object.hasOwn(k6ModuleSets, modules)) {
-    throw new AftershockError('bad-flag', `--k6-modules must be one of ${Object.keys(k6ModuleSets).join(', ')}, got "${modules}"`);
-  }
+  // Both checked before the scenario is read: a bad flag is named first.
+  const k6Version = values['k6-version'] ?? pinnedK6Version;
+  k6TargetFor(k6Version);
+  const modules = values['k6-modules'] === undefined ? undefined : parseModuleSet(values['k6-modules']);
   const targetUrl = values['target-url'];
   if (targetUrl !== undefined && !/^wss?:\/\/[^/]+/.test(targetUrl)) {
     throw new AftershockError('bad-flag', `--target-url must be a ws:// or wss:// URL such as ws://backend:4000, got "${targetUrl}"`);
@@ -105,7 +114,8 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const result = await exportK6({
     scenario,
     outDir,
-    modules: modules as K6Modules,
+    k6Version,
+    modules,
     parallelism: positiveInteger('--parallelism', values.parallelism),
     devicesPerVu: positiveInteger('--devices-per-vu', values['devices-per-vu']),
     targetUrl,
@@ -115,10 +125,12 @@ export async function exportCommand(argv: string[]): Promise<number> {
     resultsClaim: values['results-claim'],
     resultsSize: values['results-size'],
   });
-  const set = k6ModuleSets[result.modules];
+  const set = result.modules;
   console.log(`aftershock: exported ${scenario.name} for k6 (${scenario.fleet.devices} devices, seed ${JSON.stringify(scenario.seed)}, time scale ${scenario.timeScale})`);
   console.log(`  VUs         ${result.totalVus} (at most ${result.devicesPerVu} devices each) over ${result.parallelism} k6 instance${result.parallelism > 1 ? 's' : ''}`);
+  console.log(`  k6          v${result.k6.version} (module table row v${result.k6.release.version}, read from ${result.k6.release.read.tag} ${result.k6.release.read.file}); runner image ${result.image}`);
   console.log(`  modules     ${set.websockets}, ${set.timers}`);
+  for (const warning of result.warnings) console.log(`  warning     ${warning}`);
   console.log(`  each VU     holds its devices for ${formatDuration(scenario.deadline)} of scenario time (${formatDuration(scenario.deadline / scenario.timeScale)} real)`);
   for (const [metric, conditions] of Object.entries(result.options.thresholds ?? {})) console.log(`  threshold   ${metric}: ${conditions.join(', ')}`);
   for (const u of result.unmapped) console.log(`  not in k6   ${u.metric} ${u.condition}: ${u.reason}; \`aftershock report --from-k6\` evaluates it`);

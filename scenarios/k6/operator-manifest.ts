@@ -11,8 +11,8 @@ export interface OperatorManifestOptions {
   scriptFile: string;
   /** The target's ws:// base URL as the runners reach it (AFTERSHOCK_TARGET_URL); null: set it in the manifest before applying. */
   targetUrl: string | null;
-  /** Runner image (default grafana/k6). */
-  image?: string;
+  /** Runner image, pinned to a release (grafana/k6:X.Y.Z). */
+  image: string;
   /** The ReadWriteMany claim the runners write their JSON output to, one folder per runner pod. */
   resultsClaim: string;
   /** Size of that claim when the export writes it. */
@@ -59,7 +59,7 @@ export function operatorManifests(options: OperatorManifestOptions): OperatorMan
       script: { configMap: { name: configMapName, file: options.scriptFile } },
       arguments: `--out json=${runnerOutputPath}`,
       runner: {
-        image: options.image ?? 'grafana/k6:latest',
+        image: options.image,
         env,
         volumes: [{ name: 'results', persistentVolumeClaim: { claimName: options.resultsClaim } }],
         volumeMounts: [{ name: 'results', mountPath: '/results', subPathExpr: '$(POD_NAME)' }],

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { main } from '../../scenarios/cli/main.ts';
 import { exportK6, scriptFileName } from '../../scenarios/k6/export-k6.ts';
 import { k6ThresholdsFor } from '../../scenarios/k6/k6-thresholds.ts';
+import { parseModuleSet, pinnedK6Version } from '../../scenarios/k6/k6-versions.ts';
 import { isK6Protocol } from '../../scenarios/k6/script/k6-adapters.ts';
 import { failureCauseOf, lossCauseOf, type K6FailureCause, type K6LossCause } from '../../scenarios/k6/script/k6-error-cause.ts';
 import { deviceIdOf as k6DeviceIdOf } from '../../scenarios/k6/script/k6-fleet.ts';
@@ -45,9 +46,10 @@ describe('aftershock export k6', () => {
     const result = await exportK6({ scenario, outDir, parallelism: 3, devicesPerVu: 400 });
     const script = readFileSync(join(outDir, scriptFileName), 'utf8');
 
-    // k6 modules stay imports, experimental by default; nothing else is imported.
+    // k6 modules stay imports, those of the pinned k6 by default; nothing else is imported.
     const imports = [...script.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]).sort();
-    expect(imports).toEqual(['k6/execution', 'k6/experimental/timers', 'k6/experimental/websockets', 'k6/metrics']);
+    expect(imports).toEqual(['k6/execution', 'k6/metrics', 'k6/timers', 'k6/websockets']);
+    expect(result.image).toBe(`grafana/k6:${pinnedK6Version}`);
     expect(script).not.toMatch(/\brequire\(|from "node:|await import/);
     // ES2017 for k6's runtime: no optional chaining, nullish coalescing or top-level await left.
     expect(script).not.toMatch(/\?\.|\?\?/);
@@ -82,13 +84,17 @@ describe('aftershock export k6', () => {
     expect(() => execFileSync(process.execPath, ['--check', copy])).not.toThrow();
   });
 
-  it('imports the stable modules with --k6-modules stable', async () => {
+  it('imports the experimental modules for k6 v0.48, and a module override the version has', async () => {
     const outDir = tempDir();
-    await exportK6({ scenario, outDir, modules: 'stable' });
+    await exportK6({ scenario, outDir, k6Version: '0.48' });
     const script = readFileSync(join(outDir, scriptFileName), 'utf8');
-    expect(script).toContain('from "k6/websockets"');
-    expect(script).toContain('from "k6/timers"');
-    expect(script).not.toContain('k6/experimental');
+    expect(script).toContain('from "k6/experimental/websockets"');
+    expect(script).toContain('from "k6/experimental/timers"');
+    expect(script).not.toMatch(/from "k6\/(websockets|timers)"/);
+    const override = tempDir();
+    // v0.52 and v0.53 have both timers modules: the override may take either.
+    const result = await exportK6({ scenario, outDir: override, k6Version: '0.53', modules: parseModuleSet('experimental') });
+    expect(result.modules).toEqual({ websockets: 'k6/experimental/websockets', timers: 'k6/experimental/timers' });
   });
 
   it("bundles the scenario's protocol, and only protocols k6 can speak", async () => {
@@ -140,8 +146,23 @@ describe('aftershock export k6', () => {
     try {
       expect(await main(['export', 'k6', 'hard-kill', '--out', outDir, '--devices', '3000', '--parallelism', '2', '--k6-modules', 'stable'])).toBe(0);
       expect(printed.join('\n')).toMatch(/VUs +4 \(at most 1000 devices each\) over 2 k6 instances/);
+      expect(printed.join('\n')).toMatch(new RegExp(`k6 +v${pinnedK6Version.replaceAll('.', '\\.')} .*runner image grafana/k6:${pinnedK6Version.replaceAll('.', '\\.')}`));
       expect(await main(['export', 'k6', 'hard-kill', '--out', outDir, '--k6-modules', 'v2'])).toBe(2);
-      expect(printed.at(-1)).toBe('aftershock: error: --k6-modules must be one of experimental, stable, got "v2"');
+      expect(printed.at(-1)).toMatch(/^aftershock: error: --k6-modules must be one of experimental, stable, experimental-websockets or "WEBSOCKETS,TIMERS" .*got "v2"$/);
+      // A module the chosen version has removed: refused, naming it, and nothing written.
+      const refused = tempDir();
+      expect(await main(['export', 'k6', 'hard-kill', '--out', refused, '--k6-version', '2.2', '--k6-modules', 'experimental'])).toBe(2);
+      expect(printed.at(-1)).toMatch(/^aftershock: error: k6 v2\.2\.0 has removed k6\/experimental\/timers \(since v0\.54\.0; importing it is an error\)/);
+      expect(readdirSync(refused)).toEqual([]);
+      expect(await main(['export', 'k6', 'hard-kill', '--out', refused, '--k6-version', '1.2', '--k6-modules', 'stable'])).toBe(2);
+      expect(printed.at(-1)).toMatch(/^aftershock: error: k6 v1\.2\.0 has no module k6\/websockets/);
+      for (const bad of ['latest', '3.0', '0.47', '1.x']) {
+        expect(await main(['export', 'k6', 'hard-kill', '--out', refused, '--k6-version', bad])).toBe(2);
+        expect(printed.at(-1)).toMatch(/^aftershock: error: (--k6-version must be a k6 release|k6 v\S+ is (newer|older))/);
+      }
+      // A deprecated module loads, with a warning printed.
+      expect(await main(['export', 'k6', 'hard-kill', '--out', tempDir(), '--k6-version', '1.6', '--k6-modules', 'experimental-websockets'])).toBe(0);
+      expect(printed.join('\n')).toMatch(/warning +k6 v1\.6\.0 warns that k6\/experimental\/websockets is deprecated/);
       expect(await main(['export', 'k6', 'hard-kill'])).toBe(2);
       expect(printed.at(-1)).toMatch(/needs --out DIR/);
       expect(await main(['export', 'gatling', 'hard-kill', '--out', outDir])).toBe(2);

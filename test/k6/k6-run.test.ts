@@ -40,11 +40,11 @@ afterEach(() => {
 });
 
 /** Exports, plays the chaos, runs the load with `load`, and reports: the whole k6 workflow. */
-async function workflow(load: (script: string, target: ChaosPlayTarget, workDir: string) => Promise<string[]>): Promise<{ summary: RunSummary; events: RunEvent[] }> {
+async function workflow(load: (script: string, target: ChaosPlayTarget, workDir: string) => Promise<string[]>, k6Version?: string): Promise<{ summary: RunSummary; events: RunEvent[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'aftershock-k6-run-'));
   dirs.push(dir);
   const exportDir = join(dir, 'export');
-  await exportK6({ scenario, outDir: exportDir, parallelism: 3, devicesPerVu: 5 });
+  await exportK6({ scenario, outDir: exportDir, parallelism: 3, devicesPerVu: 5, ...(k6Version ? { k6Version } : {}) });
   let targetUp!: (target: ChaosPlayTarget) => void;
   const target = new Promise<ChaosPlayTarget>((resolve) => (targetUp = resolve));
   const abort = new AbortController();
@@ -105,11 +105,17 @@ describe('an exported script under a kill, on a stand-in for k6', () => {
 
 const k6 = spawnSync('k6', ['version'], { encoding: 'utf8' });
 const k6Version = k6.status === 0 ? k6.stdout.trim() : undefined;
+// "k6 v2.2.0 (go1.24.6, linux/amd64)": the export targets the k6 that runs it.
+const installed = /\bv(\d+\.\d+\.\d+)\b/.exec(k6Version ?? '')?.[1];
 if (!k6Version) console.warn('test/k6/k6-run.test.ts: no k6 on PATH, so the run with the real k6 binary is skipped (install k6 to run it)');
 
 describe.skipIf(!k6Version)(`an exported script under a kill, on the real k6 (${k6Version ?? 'not installed'})`, () => {
   it('reconnects every device over two k6 instances with execution segments', { timeout: 120_000 }, async () => {
     const { summary, events } = await workflow(async (script, target, workDir) => {
+      // k6 itself reads the script: every import resolves in this version.
+      const inspect = spawnSync('k6', ['inspect', script], { encoding: 'utf8' });
+      expect(inspect.status, `k6 inspect:\n${inspect.stdout}${inspect.stderr}`).toBe(0);
+      expect(inspect.stderr).not.toMatch(/deprecated|removed/i);
       const segments = ['0:1/2', '1/2:1'];
       return Promise.all(
         segments.map(async (segment, i) => {
@@ -129,7 +135,7 @@ describe.skipIf(!k6Version)(`an exported script under a kill, on the real k6 (${
           return output;
         }),
       );
-    });
+    }, installed);
     expectReconnected(summary, events);
   });
 });

@@ -2,9 +2,9 @@
 // module with esbuild into one ES module (the policy library, the device
 // streams, the protocol adapter and the device state machine included) and
 // writes the scenario in as AFTERSHOCK_CONFIG and AFTERSHOCK_OPTIONS. The
-// k6 modules stay imports: k6/websockets and k6/timers are rewritten to
-// k6/experimental/websockets and k6/experimental/timers unless the export
-// asks for the stable modules (k6 v1.6+).
+// k6 modules stay imports: k6/websockets and k6/timers are rewritten to the
+// modules the targeted k6 release has (scenarios/k6/k6-versions.ts), e.g.
+// k6/experimental/websockets before v1.6.
 import exec from 'k6/execution';
 import { Counter, Gauge, Trend } from 'k6/metrics';
 import type { Options } from 'k6/options';

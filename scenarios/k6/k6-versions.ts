@@ -1,0 +1,169 @@
+import { AftershockError } from '../errors.ts';
+
+/**
+ * Which of the modules the exported script imports each k6 release has, as
+ * k6's own module registry says: `internal/js/jsmodules.go` (`js/jsmodules.go`
+ * before v0.53) of github.com/grafana/k6 at each release tag. A release
+ * stands for every release from it up to the next row; `read` names what the
+ * row was read from. Statuses: `present` loads; `deprecated` loads with a
+ * warning that it will be removed; `removed` is an error on import; a module
+ * not listed does not exist in that release.
+ *
+ * Kept as data: the export picks its modules from it, and a test bundles the
+ * script for every row and checks each import against it, and checks the
+ * table against the registry lists in test/k6/fixtures/k6-jsmodules.
+ */
+export type K6ModuleStatus = 'present' | 'deprecated' | 'removed';
+
+/** The k6 modules the exported script may import. */
+export const k6ModulePaths = [
+  'k6/execution',
+  'k6/metrics',
+  'k6/websockets',
+  'k6/experimental/websockets',
+  'k6/timers',
+  'k6/experimental/timers',
+] as const;
+export type K6ModulePath = (typeof k6ModulePaths)[number];
+
+export interface K6Release {
+  /** X.Y.Z, no leading v; also the grafana/k6 image tag. */
+  version: string;
+  /** Release date, from the release notes. */
+  date: string;
+  /** Where the module list was read: tag, file and commit of github.com/grafana/k6. */
+  read: { tag: string; file: string; commit: string };
+  modules: Partial<Record<K6ModulePath, K6ModuleStatus>>;
+}
+
+const always = { 'k6/execution': 'present', 'k6/metrics': 'present' } as const;
+
+export const k6Releases: readonly K6Release[] = [
+  {
+    version: '0.48.0',
+    date: '2023-12-05',
+    read: { tag: 'v0.48.0', file: 'js/jsmodules.go', commit: 'f1ee961bb7da75dced2abb65fe068cf0d52b00f5' },
+    modules: { ...always, 'k6/experimental/websockets': 'present', 'k6/experimental/timers': 'present' },
+  },
+  {
+    // k6/timers arrived in v0.50.0 (PR grafana/k6#3587, v0.50.0 release notes); the
+    // experimental one warned until v0.54.0 removed it (#3838). Source at the tag not read yet.
+    version: '0.50.0',
+    date: '2024-02-26',
+    read: { tag: 'v0.50.0', file: 'js/jsmodules.go', commit: 'unread: PR grafana/k6#3587 and the v0.50.0 release notes' },
+    modules: { ...always, 'k6/experimental/websockets': 'present', 'k6/experimental/timers': 'deprecated', 'k6/timers': 'present' },
+  },
+  {
+    version: '0.54.0',
+    date: '2024-09-30',
+    read: { tag: 'v0.54.0', file: 'internal/js/jsmodules.go', commit: 'e0b19fb63934248b235eedf2365a1e7c70d2d03a' },
+    modules: { ...always, 'k6/experimental/websockets': 'present', 'k6/experimental/timers': 'removed', 'k6/timers': 'present' },
+  },
+  {
+    version: '1.6.0',
+    date: '2026-02-10',
+    read: { tag: 'v1.6.0', file: 'internal/js/jsmodules.go', commit: '48344c0d1abd32cdb25a2b003aa2e0203546d37d' },
+    modules: { ...always, 'k6/websockets': 'present', 'k6/experimental/websockets': 'deprecated', 'k6/experimental/timers': 'removed', 'k6/timers': 'present' },
+  },
+  {
+    version: '2.0.0',
+    date: '2026-05-11',
+    read: { tag: 'v2.0.0', file: 'internal/js/jsmodules.go', commit: '527d9a6974789f67ee1f76892d6720d8fbf509d9' },
+    modules: { ...always, 'k6/websockets': 'present', 'k6/experimental/websockets': 'deprecated', 'k6/experimental/timers': 'removed', 'k6/timers': 'present' },
+  },
+  {
+    version: '2.2.0',
+    date: '2026-08-10',
+    read: { tag: 'v2.2.0', file: 'internal/js/jsmodules.go', commit: '527d9a6974789f67ee1f76892d6720d8fbf509d9' },
+    modules: { ...always, 'k6/websockets': 'present', 'k6/experimental/websockets': 'deprecated', 'k6/experimental/timers': 'removed', 'k6/timers': 'present' },
+  },
+];
+
+/** The k6 the export targets when not told: the newest release in the table. */
+export const pinnedK6Version = k6Releases[k6Releases.length - 1].version;
+
+/** The websockets and timers modules a script imports. */
+export interface K6ModuleSet {
+  websockets: 'k6/websockets' | 'k6/experimental/websockets';
+  timers: 'k6/timers' | 'k6/experimental/timers';
+}
+
+/** Named sets for `--k6-modules`. */
+export const k6NamedModuleSets: Record<string, K6ModuleSet> = {
+  experimental: { websockets: 'k6/experimental/websockets', timers: 'k6/experimental/timers' },
+  stable: { websockets: 'k6/websockets', timers: 'k6/timers' },
+  'experimental-websockets': { websockets: 'k6/experimental/websockets', timers: 'k6/timers' },
+};
+
+export interface K6Target {
+  /** The version asked for, as X.Y.Z (a bare X.Y means X.Y.0). */
+  version: string;
+  /** The table row it falls under. */
+  release: K6Release;
+  /** Set when the version is newer than the table's newest in the same major. */
+  note?: string;
+}
+
+const parts = (version: string): number[] => version.split('.').map(Number);
+const compare = (a: string, b: string): number => {
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return 0;
+};
+
+/** The table row for a k6 version given as X.Y or X.Y.Z (a leading v allowed); bad or unsupported versions are refused. */
+export function k6TargetFor(text: string): K6Target {
+  const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?$/.exec(text.trim());
+  const oldest = k6Releases[0];
+  const newest = k6Releases[k6Releases.length - 1];
+  const range = `v${oldest.version.replace(/\.0$/, '')} to v${parts(newest.version)[0]}.x`;
+  if (!match) throw new AftershockError('bad-flag', `--k6-version must be a k6 release such as ${newest.version.replace(/\.0$/, '')} or ${newest.version}, got "${text}"`);
+  const version = `${Number(match[1])}.${Number(match[2])}.${Number(match[3] ?? 0)}`;
+  if (compare(version, oldest.version) < 0) {
+    throw new AftershockError('bad-flag', `k6 v${version} is older than the oldest release in the module table (${range}), so the export cannot say which modules it has; upgrade k6 or choose --k6-version ${oldest.version}`);
+  }
+  if (parts(version)[0] > parts(newest.version)[0]) {
+    throw new AftershockError('bad-flag', `k6 v${version} is newer than any release this aftershock knows (${range}); its modules are unknown, so choose --k6-version ${newest.version} or a newer aftershock`);
+  }
+  const release = [...k6Releases].reverse().find((r) => compare(r.version, version) <= 0)!;
+  const note = compare(version, newest.version) > 0 ? `k6 v${version} is newer than the newest release in the module table (v${newest.version}); its modules are assumed to be those of v${newest.version}` : undefined;
+  return { version, release, ...(note ? { note } : {}) };
+}
+
+/** The module set the export uses for a release: the stable modules where they exist, else the experimental ones that still load. */
+export function defaultModuleSetFor(release: K6Release): K6ModuleSet {
+  const loads = (path: K6ModulePath): boolean => release.modules[path] === 'present';
+  return {
+    websockets: loads('k6/websockets') ? 'k6/websockets' : 'k6/experimental/websockets',
+    timers: loads('k6/timers') ? 'k6/timers' : 'k6/experimental/timers',
+  };
+}
+
+/** Why a release cannot run a script importing `set`: one line per module it lacks or has removed; warnings for deprecated ones. */
+export function checkModuleSet(target: K6Target, set: K6ModuleSet): { problems: string[]; warnings: string[] } {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  for (const path of [set.websockets, set.timers]) {
+    const status = target.release.modules[path];
+    const since = k6Releases.find((r) => r.modules[path] === status)?.version;
+    if (status === undefined) problems.push(`k6 v${target.version} has no module ${path}`);
+    else if (status === 'removed') problems.push(`k6 v${target.version} has removed ${path} (since v${since}; importing it is an error)`);
+    else if (status === 'deprecated') warnings.push(`k6 v${target.version} warns that ${path} is deprecated (since v${since}) and will be removed`);
+  }
+  return { problems, warnings };
+}
+
+/** The module set `--k6-modules` names: a named set or "WEBSOCKETS,TIMERS" module paths. */
+export function parseModuleSet(text: string): K6ModuleSet {
+  if (Object.hasOwn(k6NamedModuleSets, text)) return k6NamedModuleSets[text];
+  const [websockets, timers, ...rest] = text.split(',').map((s) => s.trim());
+  const ws = ['k6/websockets', 'k6/experimental/websockets'];
+  const tm = ['k6/timers', 'k6/experimental/timers'];
+  if (rest.length > 0 || !ws.includes(websockets) || !tm.includes(timers)) {
+    throw new AftershockError(
+      'bad-flag',
+      `--k6-modules must be one of ${Object.keys(k6NamedModuleSets).join(', ')} or "WEBSOCKETS,TIMERS" with WEBSOCKETS one of ${ws.join(', ')} and TIMERS one of ${tm.join(', ')}, got "${text}"`,
+    );
+  }
+  return { websockets: websockets as K6ModuleSet['websockets'], timers: timers as K6ModuleSet['timers'] };
+}
