@@ -21,7 +21,7 @@ export async function restartBackend(context: InjectorContext, process: ManagedP
   if (process.running) return;
   const admin = context.target.admin;
   // Begun early by restartLeadMs (the timeline does that): listen when the scenario says.
-  const lead = admin?.listenAtArgs ? admin.listenAtArgs(Date.now() + restartLeadMs(process)) : [];
+  const lead = admin?.listenAtArgs ? admin.listenAtArgs(Date.now() + restartLeadMs(process, context)) : [];
   if (holdClosedMs > 0 && !admin) {
     throw new AftershockError('chaos-unsupported', 'holdClosed needs a backend that can start held closed (the reference backend can); remove holdClosed for this target');
   }
@@ -42,8 +42,8 @@ export async function restartBackend(context: InjectorContext, process: ManagedP
  * first start's time plus a margin, when the backend can be told when to
  * listen (it then waits for the scheduled moment); 0 when it cannot.
  */
-export function restartLeadMs(process: ManagedProcess, context?: InjectorContext): number {
-  if (context && !context.target.admin?.listenAtArgs) return 0;
+export function restartLeadMs(process: ManagedProcess, context: InjectorContext): number {
+  if (!context.target.admin?.listenAtArgs) return 0;
   return process.firstStartMs === undefined ? 0 : process.firstStartMs + restartLeadMarginMs;
 }
 /** Real ms a restart may take beyond the first start (a busier machine) and still listen on time. */

@@ -34,7 +34,7 @@ export interface Injector {
   undo(): Promise<void>;
   /**
    * Real ms the undo takes before it is in effect (a backend's start time,
-   * as measured at its last start). The timeline begins the undo that much
+   * as measured at its first start). The timeline begins the undo that much
    * early, so that the fault ends when the scenario says: a restarted
    * backend that takes 400 ms to start would otherwise stay down 8 s of
    * scenario time longer at time scale 20, an artefact of the scale.

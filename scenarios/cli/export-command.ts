@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { formatDuration } from '../duration.ts';
 import { AftershockError, exitCodes } from '../errors.ts';
 import { exportK6 } from '../k6/export-k6.ts';
-import { k6NamedModuleSets, k6Releases, k6TargetFor, parseModuleSet, pinnedK6Version } from '../k6/k6-versions.ts';
+import { k6NamedModuleSets, k6Releases, k6TargetFor, moduleSetRanges, parseModuleSet, pinnedK6Version } from '../k6/k6-versions.ts';
 import { targetUrlVariable } from '../k6/k6-script-config.ts';
 import { applyOverrides, loadScenarioInput, type ScenarioOverrides } from '../load-scenario.ts';
 import { validateScenario } from '../validate-scenario.ts';
@@ -27,9 +27,7 @@ fleets larger than one machine holds:
   --k6-version X.Y      the k6 release the script and the runner image are
                         for (default ${pinnedK6Version}; supported v${k6Releases[0].version.replace(/\.0$/, '')} to v${pinnedK6Version.split('.')[0]}.x).
                         It picks the modules that release has:
-                          0.48-0.51  k6/experimental/websockets, k6/experimental/timers
-                          0.52-1.5   k6/experimental/websockets, k6/timers
-                          1.6+       k6/websockets, k6/timers
+${moduleSetRanges().map((line) => `                          ${line}`).join('\n')}
                         and the image grafana/k6:X.Y.Z in testrun.yaml
   --k6-modules M        expert override of those modules: ${Object.keys(k6NamedModuleSets).join(', ')}, or
                         WEBSOCKETS,TIMERS (module paths); refused if the

@@ -167,3 +167,21 @@ export function parseModuleSet(text: string): K6ModuleSet {
   }
   return { websockets: websockets as K6ModuleSet['websockets'], timers: timers as K6ModuleSet['timers'] };
 }
+
+/** The module set each stretch of releases gets by default, for the help: "0.48-0.49  k6/experimental/websockets, k6/experimental/timers". */
+export function moduleSetRanges(): string[] {
+  const sets = k6Releases.map((r) => defaultModuleSetFor(r));
+  const short = (version: string): string => version.replace(/\.0$/, '');
+  const lines: string[] = [];
+  let from = 0;
+  for (let i = 1; i <= k6Releases.length; i++) {
+    const same = i < k6Releases.length && sets[i].websockets === sets[from].websockets && sets[i].timers === sets[from].timers;
+    if (same) continue;
+    const next = k6Releases[i]?.version;
+    // Up to the minor before the next stretch, or open-ended for the last one.
+    const upTo = next === undefined ? '+' : `-${parts(next)[1] === 0 ? `${parts(next)[0] - 1}.x` : `${parts(next)[0]}.${parts(next)[1] - 1}`}`;
+    lines.push(`${(short(k6Releases[from].version) + upTo).padEnd(11)}${sets[from].websockets}, ${sets[from].timers}`);
+    from = i;
+  }
+  return lines;
+}
