@@ -1,5 +1,5 @@
 import type { SeriesPoint } from '../../reports/run-collector.ts';
-import { PhaseBins, type PhaseFigures, type PhaseName } from '../../reports/run-phases.ts';
+import { phaseBinMs, PhaseBins, type PhaseFigures, type PhaseName } from '../../reports/run-phases.ts';
 import { deviceBootAfterMs, deviceBootKey, devicePolicyKey, heartbeatChecksPerTimeout } from '../devices/device-streams.ts';
 import { createPolicy, drawAt, streamKey, type PolicyParams, type Rng } from '../devices/policy/index.ts';
 import { Admission, type CapacityParams } from './capacity-model.ts';
@@ -200,13 +200,12 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   // would be six. Views and offsets, in units of each view:
   //   f64[4i] next event time, f64[4i+1] the policy's last wait,
   //   u32[8i+4] attempt, u32[8i+5] draws from the policy stream,
-  //   i32[8i+6] next device in the same calendar bucket,
-  //   u8[32i+28] state, u8[32i+29] failure cause.
+  //   u8[32i+28] state, u8[32i+29] failure cause (bytes 24-27 unused; the
+  //   calendar's links are kept apart, in `links`).
   const HERD = n;
   const records = new ArrayBuffer((n + 1) * 32);
   const f64 = new Float64Array(records);
   const u32 = new Uint32Array(records);
-  const i32 = new Int32Array(records);
   const u8 = new Uint8Array(records);
   // Named fields of the record (small enough for the JIT to inline).
   const stateOf = (i: number): number => u8[i * 32 + 28];
@@ -220,8 +219,11 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     u32[i * 8 + 4] = attemptNumber;
     f64[i * 4 + 1] = delayMs;
   };
-  const nextInBucket = (i: number): number => i32[i * 8 + 6];
-  const link = (i: number, nextDevice: number): void => void (i32[i * 8 + 6] = nextDevice);
+  // The calendar's links in an array of their own: walking a bucket chases them from
+  // device to device, and 4 bytes a device stay in cache where 32-byte records do not.
+  const links = new Int32Array(n + 1);
+  const nextInBucket = (i: number): number => links[i];
+  const link = (i: number, nextDevice: number): void => void (links[i] = nextDevice);
   const backTimes = new Float64Array(fault ? n : 0);
   let backCount = 0;
   const deviceBack = input.keepDeviceTimes ? new Float64Array(n).fill(Number.NaN) : undefined;
@@ -276,6 +278,8 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   // The hot loops' columns, looked up once.
   const attemptsBySecond = series.attempts;
   const outageFailuresBySecond = series.failures[attemptCode];
+  // planFrom's count of a refusing outage's attempts, per 100 ms bin up to the restore.
+  const refusedByBin = new Uint32Array(fault && outageTimeoutMs === 0 ? Math.ceil(restoreAt / phaseBinMs) + 1 : 0);
 
   const schedule = (i: number, t: number): void => {
     const b = Math.floor(t / w);
@@ -356,6 +360,27 @@ export function runStormModel(input: StormModelInput): StormModelResult {
    * is all that is queued.
    */
   const planFrom = (i: number, at: number): void => {
+    if (outageTimeoutMs === 0 && down(at)) {
+      // A refusing outage: every attempt fails where it is made. The tight
+      // loop keeps the device's attempt and last wait in locals and counts
+      // into one array of 100 ms bins (attempts and failures alike), which
+      // `flushRefused` adds to the figures once; this loop is most of a
+      // long hard kill's work.
+      let attempt = u32[i * 8 + 4];
+      let previous = previousDelayOf(i);
+      let count = 0;
+      current = i;
+      do {
+        refusedByBin[(at / phaseBinMs) | 0]++;
+        count++;
+        previous = policy.nextDelayMs(++attempt, previous, rng);
+        at += previous;
+      } while (at < restoreAt);
+      setAttempt(i, attempt, previous);
+      events += count;
+      attemptsTotal += count;
+      failuresTotal += count;
+    }
     while (down(at)) {
       events++;
       attemptsBySecond[(at / 1000) | 0]++;
@@ -380,6 +405,19 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     }
     setState(i, WAITING);
     schedule(i, at);
+  };
+  /** Adds the refusing outage's attempts, counted per 100 ms bin by `planFrom`, to the series and the phase bins. */
+  const flushRefused = (): void => {
+    for (let b = 0; b < refusedByBin.length; b++) {
+      const count = refusedByBin[b];
+      if (count === 0) continue;
+      const t = b * phaseBinMs;
+      attemptsBySecond[(t / 1000) | 0] += count;
+      outageFailuresBySecond[(t / 1000) | 0] += count;
+      bins.attempt(t, count);
+      bins.failure(t, count);
+    }
+    refusedByBin.fill(0);
   };
   const failNow = (i: number, t: number, code: number): void => {
     series.failures[code][(t / 1000) | 0]++;
@@ -680,6 +718,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     }
   }
 
+  flushRefused();
   const points = series.points();
   const recovery = fault ? pickRecovery(backTimes, backCount, n, w, restoreAt) : { t50: null, t90: null, t99: null, t999: null, t100: null };
   const phases = modelPhases(bins, {
