@@ -7,6 +7,7 @@ import type { PlanRequest } from './plan-command.ts';
 import { formatPlanHeader } from './plan-table.ts';
 
 const count = (n: number): string => Math.round(n).toLocaleString('en');
+const round2 = (n: number): number => Math.round(n * 100) / 100;
 const orNever = (ms: number | null): string => (ms === null ? 'never' : formatDuration(ms));
 
 /** The scenario lines that give a policy: what a user pastes. */
@@ -27,7 +28,7 @@ function formatOptimized(request: PlanRequest, result: OptimizeResult): string {
     formatPlanHeader(request),
     `optimize: staged policies that bring ${goal}, lowest recovery-phase peak first`,
     `  searched ${result.screened} policies (${space})`,
-    `  on a ${count(result.sampleDevices)}-device sample (backend limits scaled to it) in ${formatDuration(result.screenMs)}: ${result.metOnSample} met the target${result.verified > 0 ? ';' : ''}`,
+    `  on a ${count(result.sampleDevices)}-device sample (backend limits scaled to it) in ${formatDuration(result.screenMs)}: ${result.metOnSample} met the target${result.screenPercentile > target.percentile ? ` with the sample's margin (${round2(result.screenPercentile)}% back, two standard errors above ${target.percentile}%)` : ''}${result.verified > 0 ? ';' : ''}`,
     ...(result.verified > 0 ? [`  the best ${result.verified} modelled for all ${count(request.base.devices)} devices in ${formatDuration(result.verifyMs)}; every figure below is from that full-size run`] : []),
     '',
   ];
@@ -74,6 +75,7 @@ export async function optimizeCommand(request: PlanRequest, json: boolean): Prom
           searchSpace,
           screened: result.screened,
           metOnSample: result.metOnSample,
+          screenPercentile: result.screenPercentile,
           verified: result.verified,
           sampleDevices: result.sampleDevices,
           screenMs: Math.round(result.screenMs),

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import { validateScenario } from '../../scenarios/validate-scenario.ts';
-import { candidatePolicies, optimizePolicy } from '../../simulators/model/optimize-policy.ts';
+import { candidatePolicies, optimizePolicy, screenPercentile } from '../../simulators/model/optimize-policy.ts';
 import { runStormModel, type StormModelInput } from '../../simulators/model/storm-model.ts';
 
 const cli = new URL('../../scenarios/cli/main.ts', import.meta.url).pathname;
@@ -38,6 +38,14 @@ describe('the policy advisor', () => {
     expect(peaks).toEqual([...peaks].sort((a, b) => a - b));
     // Some policy of the space misses this target: the search is not vacuous.
     expect(advised.metOnSample).toBeLessThan(advised.screened);
+  });
+
+  test("the screen asks a sample for two standard errors more than the target, and a whole fleet for the target itself", () => {
+    expect(screenPercentile(99, 2000, 2000)).toBe(99);
+    // 3,000 of 1M at 99%: sqrt(0.99 x 0.01 / 3000) = 0.18 points, twice that on top.
+    expect(screenPercentile(99, 3000, 1_000_000)).toBeCloseTo(99 + 200 * Math.sqrt((0.99 * 0.01) / 3000) * Math.sqrt(997_000 / 999_999), 10);
+    expect(screenPercentile(99, 3000, 1_000_000)).toBeGreaterThan(99.36);
+    expect(screenPercentile(99.99, 100, 1_000_000)).toBe(100);
   });
 
   test('a target no policy can meet gives none, in worker threads too', async () => {
