@@ -141,6 +141,8 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
   const timeouts: ModelTimeouts = { connectMs: 10_000, handshakeMs: 10_000, heartbeatMs: 75_000, heartbeatIntervalMs: 30_000 };
   let faultKind: FaultKind = 'hard-kill';
   let outageMs = 24 * 60_000;
+  /** The scenario's kill inside its freeze, ms after the fault; flags that set the fault drop it. */
+  let killAfterMs: number | undefined;
   let source = 'flags';
   // A scenario whose target states an accept rate: the backend that rate is passed to.
   let scenarioBackend: CapacityParams | undefined;
@@ -161,6 +163,7 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
     if (outage && 'kind' in outage) {
       faultKind = outage.kind;
       outageMs = outage.outageMs;
+      killAfterMs = outage.killAfterMs;
       if (outage.note) source += ` (${outage.note})`;
     } else if (values.fault === undefined || values.outage === undefined) {
       throw new AftershockError(
@@ -172,6 +175,7 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
 
   devices = wholeFlag('--devices', values.devices, maxDevices) ?? devices;
   if (values.seed !== undefined) seed = values.seed;
+  if (values.fault !== undefined || values.outage !== undefined) killAfterMs = undefined;
   if (values.fault !== undefined) {
     if (!isFaultKind(values.fault)) throw badFlag('--fault', `one of ${faultKinds.join(', ')}`, values.fault);
     faultKind = values.fault;
@@ -256,7 +260,7 @@ export async function planRequestOf(argv: string[]): Promise<{ request: PlanRequ
   return {
     json: values.json,
     request: {
-      base: { devices, seed, timeouts, fault: { kind: faultKind, atMs: 0, outageMs }, capacity, untilMs: outageMs + horizonMs },
+      base: { devices, seed, timeouts, fault: { kind: faultKind, atMs: 0, outageMs, ...(killAfterMs !== undefined ? { killAtMs: killAfterMs } : {}) }, capacity, untilMs: outageMs + horizonMs },
       policies,
       source,
       ...(target ? (values.optimize ? { optimize: target } : { findCapacity: target }) : {}),

@@ -46,7 +46,7 @@ export function formatPlanHeader(request: PlanRequest): string {
   const fault = base.fault!;
   const c = base.capacity;
   return [
-    `plan: ${count(base.devices)} devices, ${fault.kind} (${faults[fault.kind].description}), outage ${formatDuration(fault.outageMs)}, seed ${JSON.stringify(base.seed)} (from ${request.source})`,
+    `plan: ${count(base.devices)} devices, ${fault.kind} (${faults[fault.kind].description}), outage ${formatDuration(fault.outageMs)}${fault.killAtMs !== undefined ? ` (killed ${formatDuration(fault.killAtMs - fault.atMs)} in: refused from then on)` : ''}, seed ${JSON.stringify(base.seed)} (from ${request.source})`,
     `  backend: accepts ${request.findCapacity ? 'the rate searched for' : formatRate(c.acceptPerSecond)}, ${c.maxInFlight === Infinity ? 'unlimited' : count(c.maxInFlight)} in flight, handshake ${formatDuration(c.serviceTimeMs)}, overloaded: ${c.overload}${queueText(c, request.findCapacity !== undefined)}`,
     `  timeouts: connect ${formatDuration(base.timeouts.connectMs)}, handshake ${formatDuration(base.timeouts.handshakeMs)}, heartbeat ${formatDuration(base.timeouts.heartbeatMs)} (pings every ${formatDuration(base.timeouts.heartbeatIntervalMs)})`,
     `  times are scenario time from the restore; phases: outage = fault to restore, recovery = restore to the last device back`,

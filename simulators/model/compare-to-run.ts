@@ -2,7 +2,7 @@ import type { RunSummary, SeriesPoint } from '../../reports/run-collector.ts';
 import type { Scenario } from '../../scenarios/scenario-schema.ts';
 import { deviceBootAfterMs, deviceBootKey } from '../devices/device-streams.ts';
 import { unlimitedCapacity, type CapacityParams } from './capacity-model.ts';
-import { faults, type FaultKind } from './fault-model.ts';
+import { faults, type FaultKind, type FaultParams } from './fault-model.ts';
 import { outageOfChaos, type ChaosEventLike } from './scenario-fault.ts';
 import { runStormModel, type ModelTimeouts } from './storm-model.ts';
 import { machineTiming } from '../../scenarios/machine-timing.ts';
@@ -102,7 +102,7 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
   });
   try {
     if (seconds === 0 || summary.devices === 0) return empty('the run recorded no seconds to compare');
-    let fault: { kind: FaultKind; atMs: number; outageMs: number } | null = null;
+    let fault: FaultParams | null = null;
     let note: string | undefined;
     if (summary.faultAtMs !== null) {
       const of = outageOfChaos(scenario.chaos as unknown as ChaosEventLike[]);
@@ -110,7 +110,8 @@ export function compareModelToRun(scenario: Scenario, summary: RunSummary): Mode
       if ('reason' in of) return empty(of.reason);
       // Without a restore the backend stayed down to the end of the run.
       const restoredAt = restoreSeenAt(summary.series, summary.faultAtMs, summary.restoredAtMs ?? seconds * 1000);
-      fault = { kind: of.kind, atMs: summary.faultAtMs, outageMs: Math.max(0, restoredAt - summary.faultAtMs) };
+      const outageMs = Math.max(0, restoredAt - summary.faultAtMs);
+      fault = { kind: of.kind, atMs: summary.faultAtMs, outageMs, ...(of.killAfterMs !== undefined && of.killAfterMs < outageMs ? { killAtMs: summary.faultAtMs + of.killAfterMs } : {}) };
       note = of.note;
     }
 
@@ -408,7 +409,7 @@ export function comparePlanToRun(scenario: Scenario, summary: RunSummary): PlanC
       seed: scenario.seed,
       policy: scenario.policy,
       timeouts: runTimeouts(scenario),
-      fault: { kind: outage.kind, atMs: 0, outageMs: outage.outageMs },
+      fault: { kind: outage.kind, atMs: 0, outageMs: outage.outageMs, ...(outage.killAfterMs !== undefined ? { killAtMs: outage.killAfterMs } : {}) },
       capacity: capacity.params,
       untilMs: Math.max(1000, seconds * 1000 - faultAtMs),
     });

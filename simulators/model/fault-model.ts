@@ -10,6 +10,14 @@ export interface FaultParams {
   atMs: number;
   /** How long the backend is unreachable, ms (0: back at once). */
   outageMs: number;
+  /**
+   * A freeze or a cut ended by a kill inside the outage (the Nov 4 lockup,
+   * forced off): from this scenario ms on, attempts are refused at once, the
+   * hanging ones and the handshakes in flight are reset at it, and devices
+   * that had not yet noticed the freeze lose their connection at it
+   * (`close`). Until the restore the backend stays down.
+   */
+  killAtMs?: number;
 }
 
 /** Which timeout ends an attempt made while the backend is unreachable ('none': it fails at once). */

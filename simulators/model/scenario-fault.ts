@@ -8,6 +8,8 @@ export interface ChaosEventLike {
   for: number;
   /** After a restart, how long the backend stays closed (answering 503), ms. */
   holdClosed?: number;
+  /** A stop's wait for the backend to exit before SIGKILL, ms. */
+  grace?: number;
   toxic?: { type: string };
 }
 
@@ -56,7 +58,9 @@ export function faultOfChaosEvent(event: ChaosEventLike): { kind: FaultKind } | 
  * outage (devices come back in between): for those, and for kinds the
  * planner does not model, a reason instead.
  */
-export function outageOfChaos(events: readonly ChaosEventLike[]): { kind: FaultKind; atMs: number; outageMs: number; note?: string } | { reason: string } | null {
+export function outageOfChaos(
+  events: readonly ChaosEventLike[],
+): { kind: FaultKind; atMs: number; outageMs: number; killAfterMs?: number; note?: string } | { reason: string } | null {
   if (events.length === 0) return null;
   const sorted = [...events].sort((a, b) => a.at - b.at);
   const first = sorted[0];
@@ -76,10 +80,15 @@ export function outageOfChaos(events: readonly ChaosEventLike[]): { kind: FaultK
   const of = faultOfChaosEvent(first);
   if ('reason' in of) return of;
   const endMs = Math.max(...events.map((e) => e.at + e.for + (e.holdClosed ?? 0)));
+  // A freeze (or a cut) ended by a kill: the process dies at the kill, or at a stop's
+  // SIGKILL, as a frozen backend cannot finish a graceful stop (the Nov 4 incident).
+  const kill = of.kind === 'hard-kill' ? undefined : sorted.find((e) => e.kind === 'kill' || e.kind === 'stop');
+  const killAfterMs = kill ? kill.at + (kill.kind === 'stop' ? (kill.grace ?? 0) : 0) - first.at : undefined;
   return {
     kind: of.kind,
     atMs: first.at,
     outageMs: endMs - first.at,
+    ...(killAfterMs !== undefined && killAfterMs < endMs - first.at ? { killAfterMs } : {}),
     ...(events.length > 1 ? { note: `${events.length} chaos events modelled as one outage, from the first fault to the last restore` } : {}),
   };
 }

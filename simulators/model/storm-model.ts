@@ -181,9 +181,15 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   const behaviour = fault ? faults[fault.kind] : null;
   const faultAt = fault ? fault.atMs : Infinity;
   const restoreAt = fault ? fault.atMs + fault.outageMs : Infinity;
+  // A freeze ended by a kill (the Nov 4 incident): from the kill on, the outage refuses.
+  const killAt = fault?.killAtMs ?? Infinity;
   const outageTimeoutMs = behaviour?.attemptTimeout === 'connect' ? timeouts.connectMs : behaviour?.attemptTimeout === 'handshake' ? timeouts.handshakeMs : 0;
+  if (fault?.killAtMs !== undefined && !(outageTimeoutMs > 0 && killAt >= faultAt && killAt < restoreAt)) {
+    throw new RangeError(`killAtMs needs a freeze or a network cut and a time inside its outage [${faultAt}, ${restoreAt}) ms, got ${fault.killAtMs} ms for a ${fault.kind}`);
+  }
+  /** From this time on the outage refuses at once: all of a hard kill's, a freeze's from its kill. */
+  const refuseFrom = outageTimeoutMs === 0 ? faultAt : killAt;
   const attemptCode = behaviour ? failureCode[behaviour.attemptCause] : REFUSED;
-  const noticeLossCode = behaviour?.notice === 'reset' ? LOST_CLOSE : LOST_HEARTBEAT;
   const noticeTimes = behaviour?.notice === 'reset' ? input.noticeTimesMs : undefined;
   const inFlightCode = behaviour ? failureCode[behaviour.inFlightCause] : RESET;
   const heartbeatCheckMs = timeouts.heartbeatCheckEveryMs ?? timeouts.heartbeatMs / heartbeatChecksPerTimeout;
@@ -278,8 +284,9 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   // The hot loops' columns, looked up once.
   const attemptsBySecond = series.attempts;
   const outageFailuresBySecond = series.failures[attemptCode];
+  const refusedBySecond = series.failures[REFUSED];
   // planFrom's count of a refusing outage's attempts, per 100 ms bin up to the restore.
-  const refusedByBin = new Uint32Array(fault && outageTimeoutMs === 0 ? Math.ceil(restoreAt / phaseBinMs) + 1 : 0);
+  const refusedByBin = new Uint32Array(fault && Number.isFinite(refuseFrom) ? Math.ceil(restoreAt / phaseBinMs) + 1 : 0);
 
   const schedule = (i: number, t: number): void => {
     const b = Math.floor(t / w);
@@ -360,7 +367,29 @@ export function runStormModel(input: StormModelInput): StormModelResult {
    * is all that is queued.
    */
   const planFrom = (i: number, at: number): void => {
-    if (outageTimeoutMs === 0 && down(at)) {
+    while (down(at) && at < refuseFrom) {
+      // A freeze (or a cut): the attempt hangs until its timeout, the kill or the restore.
+      events++;
+      attemptsBySecond[(at / 1000) | 0]++;
+      attemptsTotal++;
+      bins.attempt(at);
+      const failedAt = at + outageTimeoutMs;
+      if (killAt <= failedAt) {
+        // The kill resets the connection it hangs on.
+        failLater(i, killAt, RESET);
+        return;
+      }
+      if (restoreAt <= failedAt) {
+        setState(i, STALLED);
+        schedule(i, restoreAt);
+        return;
+      }
+      outageFailuresBySecond[(failedAt / 1000) | 0]++;
+      failuresTotal++;
+      bins.failure(failedAt);
+      at = failedAt + delayOf(i);
+    }
+    if (down(at)) {
       // A refusing outage: every attempt fails where it is made. The tight
       // loop keeps the device's attempt and last wait in locals and counts
       // into one array of 100 ms bins (attempts and failures alike), which
@@ -381,28 +410,6 @@ export function runStormModel(input: StormModelInput): StormModelResult {
       attemptsTotal += count;
       failuresTotal += count;
     }
-    while (down(at)) {
-      events++;
-      attemptsBySecond[(at / 1000) | 0]++;
-      attemptsTotal++;
-      bins.attempt(at);
-      if (outageTimeoutMs === 0) {
-        outageFailuresBySecond[(at / 1000) | 0]++;
-        failuresTotal++;
-        bins.failure(at);
-        at += delayOf(i);
-      } else if (restoreAt <= at + outageTimeoutMs) {
-        setState(i, STALLED);
-        schedule(i, restoreAt);
-        return;
-      } else {
-        const failedAt = at + outageTimeoutMs;
-        outageFailuresBySecond[(failedAt / 1000) | 0]++;
-        failuresTotal++;
-        bins.failure(failedAt);
-        at = failedAt + delayOf(i);
-      }
-    }
     setState(i, WAITING);
     schedule(i, at);
   };
@@ -413,7 +420,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
       if (count === 0) continue;
       const t = b * phaseBinMs;
       attemptsBySecond[(t / 1000) | 0] += count;
-      outageFailuresBySecond[(t / 1000) | 0] += count;
+      refusedBySecond[(t / 1000) | 0] += count;
       bins.attempt(t, count);
       bins.failure(t, count);
     }
@@ -440,6 +447,8 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   /** An attempt (or a handshake) meets the backend while it is unreachable. */
   const unreachable = (i: number, t: number, code: number): void => {
     if (outageTimeoutMs === 0) failNow(i, t, code);
+    else if (t >= killAt) failNow(i, t, REFUSED);
+    else if (killAt <= t + outageTimeoutMs) failLater(i, killAt, RESET);
     else if (restoreAt <= t + outageTimeoutMs) {
       setState(i, STALLED);
       schedule(i, restoreAt);
@@ -494,7 +503,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
         failNow(i, t, causeOf(i));
         break;
       case NOTICE:
-        lose(i, t, noticeLossCode);
+        lose(i, t, causeOf(i));
         break;
     }
   };
@@ -638,6 +647,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
           const noticeAt = Math.min(noticeTimes[Math.min(k++, noticeTimes.length - 1)], t + maxAheadMs - 2 * w);
           if (noticeAt > t) {
             setState(i, NOTICE);
+            setCause(i, LOST_CLOSE);
             schedule(i, noticeAt);
             continue;
           }
@@ -671,9 +681,17 @@ export function runStormModel(input: StormModelInput): StormModelResult {
         const lastPingAt = t - drawAt(heartbeatKey, i, 0) * timeouts.heartbeatIntervalMs;
         noticeAt = Math.max(t, lastPingAt + timeouts.heartbeatMs + drawAt(heartbeatKey, i, 1) * heartbeatCheckMs);
       }
+      // Killed before it noticed: the kill closes the connection.
+      if (noticeAt >= killAt) {
+        setState(i, NOTICE);
+        setCause(i, LOST_CLOSE);
+        schedule(i, killAt);
+        continue;
+      }
       // Back before it noticed: the connection simply carries on.
       if (noticeAt >= restoreAt) continue;
       setState(i, NOTICE);
+      setCause(i, LOST_HEARTBEAT);
       schedule(i, noticeAt);
     }
   };

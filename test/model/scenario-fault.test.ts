@@ -14,6 +14,11 @@ describe('the planner and a scenario timeline', () => {
     const nov4 = outageOf('nov4-cpu-lockup');
     expect(nov4).toMatchObject({ kind: 'freeze' });
     expect((nov4 as { note: string }).note).toMatch(/2 chaos events modelled as one outage/);
+    // The lockup starts at 30s; the graceful stop at 10m hangs for its 2m grace and is forced: the kill 11m30s in.
+    expect(nov4).toMatchObject({ atMs: 30_000, killAfterMs: 11 * 60_000 + 30_000 });
+    // A kill as the freeze ends is the freeze's end; a freeze without a kill has none.
+    expect(outageOfChaos([{ kind: 'freeze', at: 0, for: 10_000 }, { kind: 'kill', at: 10_000, for: 5_000 }])).toMatchObject({ killAfterMs: 10_000, outageMs: 15_000 });
+    expect(outageOf('hard-kill')).not.toHaveProperty('killAfterMs');
   });
 
   test('a gradual memory fill is not predicted as a freeze from its start', () => {
