@@ -1,5 +1,6 @@
 import { AftershockError } from '../scenarios/errors.ts';
 import type { ChaosEventOf } from '../scenarios/schema/chaos-schema.ts';
+import { CPU_HOG_START_DELAY_MS } from '../simulators/backend/cpu-hog.ts';
 import type { Injector, InjectorContext } from './injector.ts';
 
 /**
@@ -18,6 +19,8 @@ export function cpuHogInjector(event: ChaosEventOf<'cpu-hog'>, context: Injector
   return {
     kind: 'cpu-hog',
     describe: () => `burn the backend's event loop at ${Math.round(event.dutyCycle * 100)}% for up to ${event.for / context.timeScale} ms of real time`,
+    // The backend burns 20 ms after the command (its reply leaves first).
+    injectLeadMs: () => CPU_HOG_START_DELAY_MS,
     async inject() {
       hogPid = process?.pid;
       await admin.startCpuHog(event.dutyCycle, event.for / context.timeScale);

@@ -40,4 +40,12 @@ export interface Injector {
    * scenario time longer at time scale 20, an artefact of the scale.
    */
   undoLeadMs?(): number;
+  /**
+   * Real ms from `inject` resolving to the fault being in effect (a CPU
+   * hog's start delay). The timeline injects that much early and records the
+   * inject that long after `inject` resolved, when it is in effect: 20 ms
+   * are 1.2 s of scenario time at scale 60, and a recorded fault 1.2 s
+   * before the backend stopped would have the plan's fleet notice early.
+   */
+  injectLeadMs?(): number;
 }

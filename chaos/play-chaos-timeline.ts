@@ -26,22 +26,29 @@ export async function playChaosTimeline(options: ChaosTimelineOptions): Promise<
   const { steps, startAt, until, now, context, emit, active, signal } = options;
   const injectors = new Map<number, Injector>();
   for (const step of steps) {
-    // An undo that takes time to be in effect (a restart) begins early by that time.
-    const leadMs = step.action === 'undo' ? (injectors.get(step.index)?.undoLeadMs?.() ?? 0) * context.timeScale : 0;
-    await until(startAt + step.afterOnlineMs - leadMs);
     const { kind } = step.event;
     const stepContext: InjectorContext = {
       ...context,
       note: (detail) => emit({ type: 'chaos', t: now(), kind, action: 'note', index: step.index, detail }),
     };
+    const scheduledAt = startAt + step.afterOnlineMs;
+    const injector = step.action === 'inject' ? createInjector(step.event, stepContext) : injectors.get(step.index)!;
+    // A step that takes time to be in effect (a restart, a hog's start) begins early by that time.
+    const leadMs = (step.action === 'undo' ? (injector.undoLeadMs?.() ?? 0) : (injector.injectLeadMs?.() ?? 0)) * context.timeScale;
+    await until(scheduledAt - leadMs);
     if (step.action === 'inject') {
-      const injector = createInjector(step.event, stepContext);
       injectors.set(step.index, injector);
       active.add(injector);
-      emit({ type: 'chaos', t: now(), kind, action: 'inject', index: step.index, detail: injector.describe() });
+      const injected = (): void => emit({ type: 'chaos', t: now(), kind, action: 'inject', index: step.index, detail: injector.describe() });
+      if (leadMs === 0) injected();
       await injector.inject(signal);
+      // Recorded when in effect: the lead after the command was answered (a hog burns 20 ms after
+      // its command; a busy backend answers late, and then the fault is late, and recorded so).
+      if (leadMs > 0) {
+        await until(now() + leadMs);
+        injected();
+      }
     } else {
-      const injector = injectors.get(step.index)!;
       await injector.undo();
       active.delete(injector);
       emit({ type: 'chaos', t: now(), kind, action: 'undo', index: step.index });

@@ -1,5 +1,7 @@
 /** Longest hog accepted, ms: every chaos is bounded. */
 export const MAX_CPU_HOG_MS = 3_600_000;
+/** Real ms between the command and the first burn: time for the HTTP reply to leave first. */
+export const CPU_HOG_START_DELAY_MS = 20;
 /** Length of one burn-and-rest slice below 100% duty, ms. */
 const SLICE_MS = 100;
 
@@ -20,7 +22,7 @@ export class CpuHog {
   }
 
   /** Starts burning after `startDelayMs` (time for the HTTP reply to leave). */
-  start(dutyCycle: number, durationMs: number, startDelayMs = 20): void {
+  start(dutyCycle: number, durationMs: number, startDelayMs = CPU_HOG_START_DELAY_MS): void {
     this.stop();
     const begin = (): void => {
       this.deadline = performance.now() + durationMs;

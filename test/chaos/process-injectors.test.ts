@@ -10,6 +10,8 @@ import type { InjectorContext } from '../../chaos/injector.ts';
 import { processFreezeInjector } from '../../chaos/process-freeze-injector.ts';
 import { processKillInjector } from '../../chaos/process-kill-injector.ts';
 import { processStopInjector } from '../../chaos/process-stop-injector.ts';
+import { playChaosTimeline } from '../../chaos/play-chaos-timeline.ts';
+import type { RunEvent } from '../../reports/run-events.ts';
 import { ChaosWatchdog } from '../../chaos/watchdog/chaos-watchdog.ts';
 import { referenceTarget } from '../../scenarios/targets/reference-target.ts';
 import type { StartedTarget } from '../../scenarios/targets/target.ts';
@@ -80,6 +82,36 @@ describe('process chaos on a real reference backend (time scale 1)', () => {
     await sleep(1200);
     expect(await healthz(target.endpoints.httpBaseUrl, 2000)).toBe('http 200');
     await hog.undo();
+  });
+
+  test('the timeline starts a cpu hog early by its start delay: at the recorded inject the backend has stopped answering', async () => {
+    const started = performance.now();
+    const now = (): number => performance.now() - started;
+    const events: RunEvent[] = [];
+    let probe: Promise<string> | undefined;
+    const event = { kind: 'cpu-hog', at: 300, for: 800, dutyCycle: 1 } as const;
+    await playChaosTimeline({
+      steps: [
+        { afterOnlineMs: 300, action: 'inject', index: 0, event },
+        { afterOnlineMs: 1100, action: 'undo', index: 0, event },
+      ],
+      startAt: 0,
+      until: (t) => sleep(Math.max(0, t - now())),
+      now,
+      context: { target, timeScale: 1, runDir: context.runDir, watchdog },
+      emit: (e) => {
+        events.push(e);
+        // Asked 5 ms after the fault is recorded (the command's own round trip is a ms or two): without
+        // the lead the hog would start 20 ms after the record, and this would be answered.
+        if (e.type === 'chaos' && e.action === 'inject') probe = sleep(5).then(() => healthz(target.endpoints.httpBaseUrl, 400));
+      },
+      active: new Set(),
+    });
+    const inject = events.find((e) => e.type === 'chaos' && e.action === 'inject') as { t: number };
+    // Recorded at its scheduled time, as it takes effect, not when the command went 20 ms before it (timers may fire a hair early).
+    expect(inject.t).toBeGreaterThan(295);
+    expect(await probe).toBe('timeout');
+    expect(await healthz(target.endpoints.httpBaseUrl, 2000)).toBe('http 200');
   });
 
   test('cpu hog at 90%: the backend event-loop delay rises above 60 ms; undo brings it back down', async () => {
