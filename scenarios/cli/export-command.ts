@@ -126,7 +126,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const set = result.modules;
   console.log(`aftershock: exported ${scenario.name} for k6 (${scenario.fleet.devices} devices, seed ${JSON.stringify(scenario.seed)}, time scale ${scenario.timeScale})`);
   console.log(`  VUs         ${result.totalVus} (at most ${result.devicesPerVu} devices each) over ${result.parallelism} k6 instance${result.parallelism > 1 ? 's' : ''}`);
-  console.log(`  k6          v${result.k6.version} (module table row v${result.k6.release.version}, read from ${result.k6.release.read.tag} ${result.k6.release.read.file}); runner image ${result.image}`);
+  console.log(`  k6          v${result.k6.version} (module table row v${result.k6.release.version}: ${result.k6.release.read.change}); runner image ${result.image}`);
   console.log(`  modules     ${set.websockets}, ${set.timers}`);
   for (const warning of result.warnings) console.log(`  warning     ${warning}`);
   console.log(`  each VU     holds its devices for ${formatDuration(scenario.deadline)} of scenario time (${formatDuration(scenario.deadline / scenario.timeScale)} real)`);

@@ -2,16 +2,23 @@ import { AftershockError } from '../errors.ts';
 
 /**
  * Which of the modules the exported script imports each k6 release has, as
- * k6's own module registry says: `internal/js/jsmodules.go` (`js/jsmodules.go`
- * before v0.53) of github.com/grafana/k6 at each release tag. A release
- * stands for every release from it up to the next row; `read` names what the
- * row was read from. Statuses: `present` loads; `deprecated` loads with a
- * warning that it will be removed; `removed` is an error on import; a module
- * not listed does not exist in that release.
+ * k6's own module registry says: `js/jsmodules.go` (`internal/js/jsmodules.go`
+ * from the v0.55 era on) of github.com/grafana/k6, with the release notes
+ * (`release notes/vX.Y.Z.md`) for what changed at each release. A row stands
+ * for every release from it up to the next row. Statuses: `present` loads;
+ * `deprecated` loads with a warning that it will be removed; `removed` is an
+ * error on import; a module not listed does not exist in that release.
+ *
+ * `read` says how far each row is confirmed. The stored copies of the
+ * registry could not be read at the release tags themselves: a row is read
+ * from the nearest stored registry copy and the release notes that date it
+ * (`release-notes`), or from a copy whose version string is one release on
+ * (`nearest-stored`, v1.6.0: the copy says 1.7.0). The per-release lists,
+ * 13 releases from v0.48.0 to v2.2.0 with their sources, are in
+ * test/k6/fixtures/k6-jsmodules, and a test holds this table to them.
  *
  * Kept as data: the export picks its modules from it, and a test bundles the
- * script for every row and checks each import against it, and checks the
- * table against the registry lists in test/k6/fixtures/k6-jsmodules.
+ * script for every release there and checks each import against that list.
  */
 export type K6ModuleStatus = 'present' | 'deprecated' | 'removed';
 
@@ -29,10 +36,8 @@ export type K6ModulePath = (typeof k6ModulePaths)[number];
 export interface K6Release {
   /** X.Y.Z, no leading v; also the grafana/k6 image tag. */
   version: string;
-  /** Release date, from the release notes. */
-  date: string;
-  /** Where the module list was read: tag, file and commit of github.com/grafana/k6. */
-  read: { tag: string; file: string; commit: string };
+  /** Where the row was read in github.com/grafana/k6: "file @ commit", and how far that is confirmed. */
+  read: { basis: 'release-notes' | 'nearest-stored'; sources: readonly string[]; change: string };
   modules: Partial<Record<K6ModulePath, K6ModuleStatus>>;
 }
 
@@ -41,40 +46,57 @@ const always = { 'k6/execution': 'present', 'k6/metrics': 'present' } as const;
 export const k6Releases: readonly K6Release[] = [
   {
     version: '0.48.0',
-    date: '2023-12-05',
-    read: { tag: 'v0.48.0', file: 'js/jsmodules.go', commit: 'f1ee961bb7da75dced2abb65fe068cf0d52b00f5' },
+    read: {
+      basis: 'release-notes',
+      sources: ['release notes/v0.48.0.md @ 022e93a31dd04fda10a12aaa816e89b448db9b4b', 'release notes/v0.49.0.md @ 4bcbc1330d6ca588b1e0f8fa653baeac917358b6'],
+      change: 'the oldest release supported: experimental websockets and experimental timers only',
+    },
     modules: { ...always, 'k6/experimental/websockets': 'present', 'k6/experimental/timers': 'present' },
   },
   {
-    // k6/timers arrived in v0.50.0 (PR grafana/k6#3587, v0.50.0 release notes); the
-    // experimental one warned until v0.54.0 removed it (#3838). Source at the tag not read yet.
     version: '0.50.0',
-    date: '2024-02-26',
-    read: { tag: 'v0.50.0', file: 'js/jsmodules.go', commit: 'unread: PR grafana/k6#3587 and the v0.50.0 release notes' },
+    read: {
+      basis: 'release-notes',
+      sources: ['js/jsmodules.go @ 4bcbc1330d6ca588b1e0f8fa653baeac917358b6', 'release notes/v0.50.0.md @ 57304f02 (PR #3587)'],
+      change: 'k6/timers added; k6/experimental/timers warns that it will be removed',
+    },
     modules: { ...always, 'k6/experimental/websockets': 'present', 'k6/experimental/timers': 'deprecated', 'k6/timers': 'present' },
   },
   {
     version: '0.54.0',
-    date: '2024-09-30',
-    read: { tag: 'v0.54.0', file: 'internal/js/jsmodules.go', commit: 'e0b19fb63934248b235eedf2365a1e7c70d2d03a' },
+    read: {
+      basis: 'release-notes',
+      sources: ['release notes/v0.54.0.md @ baba871c8a760352290f0402cd421b79f2a3e948 (PR #3838)', 'js/jsmodules.go @ 78831caaa6ef010e89c69c69e9efa3d9e392a090'],
+      change: 'k6/experimental/timers removed: importing it is an error',
+    },
     modules: { ...always, 'k6/experimental/websockets': 'present', 'k6/experimental/timers': 'removed', 'k6/timers': 'present' },
   },
   {
     version: '1.6.0',
-    date: '2026-02-10',
-    read: { tag: 'v1.6.0', file: 'internal/js/jsmodules.go', commit: '48344c0d1abd32cdb25a2b003aa2e0203546d37d' },
+    read: {
+      basis: 'nearest-stored',
+      sources: ['internal/js/jsmodules.go @ 48344c0d1abd32cdb25a2b003aa2e0203546d37d (version.go there: 1.7.0)', 'release notes/v1.6.0.md @ 857d8105 (PR #5586)'],
+      change: 'k6/websockets added; k6/experimental/websockets warns that it will be removed',
+    },
     modules: { ...always, 'k6/websockets': 'present', 'k6/experimental/websockets': 'deprecated', 'k6/experimental/timers': 'removed', 'k6/timers': 'present' },
   },
   {
     version: '2.0.0',
-    date: '2026-05-11',
-    read: { tag: 'v2.0.0', file: 'internal/js/jsmodules.go', commit: '527d9a6974789f67ee1f76892d6720d8fbf509d9' },
+    read: {
+      basis: 'release-notes',
+      sources: ['internal/js/jsmodules.go @ 527d9a6974789f67ee1f76892d6720d8fbf509d9 (go.k6.io/k6/v2)', 'release notes/v2.0.0.md @ b0b411b2'],
+      change: 'major release; no change to these modules (k6/experimental/websockets still warns)',
+    },
     modules: { ...always, 'k6/websockets': 'present', 'k6/experimental/websockets': 'deprecated', 'k6/experimental/timers': 'removed', 'k6/timers': 'present' },
   },
   {
+    // The same modules as 2.0.0; a row of its own so that the pinned version is the newest read.
     version: '2.2.0',
-    date: '2026-08-10',
-    read: { tag: 'v2.2.0', file: 'internal/js/jsmodules.go', commit: '527d9a6974789f67ee1f76892d6720d8fbf509d9' },
+    read: {
+      basis: 'release-notes',
+      sources: ['internal/js/jsmodules.go @ 527d9a6974789f67ee1f76892d6720d8fbf509d9', 'release notes/v2.1.0.md, v2.2.0.md (no module added or removed)'],
+      change: 'no change to these modules',
+    },
     modules: { ...always, 'k6/websockets': 'present', 'k6/experimental/websockets': 'deprecated', 'k6/experimental/timers': 'removed', 'k6/timers': 'present' },
   },
 ];
