@@ -722,12 +722,16 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   let endMs = 0;
   for (;; bucket++) {
     const end = (bucket + 1) * w;
-    while (g < globals.length && globals[g].at < end) {
-      drain(globals[g].at);
-      globals[g].apply();
-      g++;
+    // An empty tick (all of a long refusing outage: its attempts are played out ahead)
+    // costs a look at its bucket; the drain costs more, times 144,000 ticks for 24 minutes.
+    if (head[bucket % ring] !== -1 || (g < globals.length && globals[g].at < end)) {
+      while (g < globals.length && globals[g].at < end) {
+        drain(globals[g].at);
+        globals[g].apply();
+        g++;
+      }
+      drain(Infinity);
     }
-    drain(Infinity);
     if (end % 1000 === 0) series.closeThrough(end / 1000 - 1, online);
     if ((pending === 0 && g === globals.length) || end >= untilMs) {
       endMs = end;
