@@ -42,6 +42,8 @@ export interface K6Release {
 }
 
 const always = { 'k6/execution': 'present', 'k6/metrics': 'present' } as const;
+/** From v1.6.0 on (unchanged through v2.2.0): stable websockets, the experimental ones warning. */
+const stableWebsockets = { ...always, 'k6/websockets': 'present', 'k6/experimental/websockets': 'deprecated', 'k6/experimental/timers': 'removed', 'k6/timers': 'present' } as const;
 
 export const k6Releases: readonly K6Release[] = [
   {
@@ -78,7 +80,7 @@ export const k6Releases: readonly K6Release[] = [
       sources: ['internal/js/jsmodules.go @ 48344c0d1abd32cdb25a2b003aa2e0203546d37d (version.go there: 1.7.0)', 'release notes/v1.6.0.md @ 857d8105 (PR #5586)'],
       change: 'k6/websockets added; k6/experimental/websockets warns that it will be removed',
     },
-    modules: { ...always, 'k6/websockets': 'present', 'k6/experimental/websockets': 'deprecated', 'k6/experimental/timers': 'removed', 'k6/timers': 'present' },
+    modules: stableWebsockets,
   },
   {
     version: '2.0.0',
@@ -87,7 +89,7 @@ export const k6Releases: readonly K6Release[] = [
       sources: ['internal/js/jsmodules.go @ 527d9a6974789f67ee1f76892d6720d8fbf509d9 (go.k6.io/k6/v2)', 'release notes/v2.0.0.md @ b0b411b2'],
       change: 'major release; no change to these modules (k6/experimental/websockets still warns)',
     },
-    modules: { ...always, 'k6/websockets': 'present', 'k6/experimental/websockets': 'deprecated', 'k6/experimental/timers': 'removed', 'k6/timers': 'present' },
+    modules: stableWebsockets,
   },
   {
     // The same modules as 2.0.0; a row of its own so that the pinned version is the newest read.
@@ -97,7 +99,7 @@ export const k6Releases: readonly K6Release[] = [
       sources: ['internal/js/jsmodules.go @ 527d9a6974789f67ee1f76892d6720d8fbf509d9', 'release notes/v2.1.0.md, v2.2.0.md (no module added or removed)'],
       change: 'no change to these modules',
     },
-    modules: { ...always, 'k6/websockets': 'present', 'k6/experimental/websockets': 'deprecated', 'k6/experimental/timers': 'removed', 'k6/timers': 'present' },
+    modules: stableWebsockets,
   },
 ];
 

@@ -87,6 +87,18 @@ export function candidatePolicies(): StagedPolicyParams[] {
   return out;
 }
 
+/** One job for a worker: the policies modelled on `input`, answered in order. */
+function ask(worker: Worker, input: Omit<StormModelInput, 'policy'>, policies: readonly StagedPolicyParams[], full: boolean): Promise<Evaluated[]> {
+  return new Promise<Evaluated[]>((resolve, reject) => {
+    worker.once('message', (answer: Evaluated[]) => {
+      worker.removeListener('error', reject);
+      resolve(answer);
+    });
+    worker.once('error', reject);
+    worker.postMessage({ input, policies, full });
+  });
+}
+
 /** A pool of worker threads that model policies in parallel; one thread means in this thread. */
 class ModelPool {
   private readonly workers: Worker[];
@@ -119,12 +131,7 @@ class ModelPool {
         const at = next++;
         const worker = new Worker(entry);
         try {
-          const [evaluated] = await new Promise<Evaluated[]>((resolve, reject) => {
-            worker.once('message', resolve);
-            worker.once('error', reject);
-            worker.postMessage({ input, policies: [policies[at]], full });
-          });
-          out[at] = evaluated;
+          [out[at]] = await ask(worker, input, [policies[at]], full);
         } finally {
           await worker.terminate();
         }
@@ -145,12 +152,7 @@ class ModelPool {
       while (next < policies.length) {
         const at = next;
         next += chunk;
-        out[at] = await new Promise<Evaluated[]>((resolve, reject) => {
-          worker.once('message', resolve);
-          worker.once('error', reject);
-          worker.postMessage({ input, policies: policies.slice(at, at + chunk), full });
-        });
-        worker.removeAllListeners('error');
+        out[at] = await ask(worker, input, policies.slice(at, at + chunk), full);
       }
     };
     await Promise.all(this.workers.map(feed));

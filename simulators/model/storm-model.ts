@@ -424,7 +424,6 @@ export function runStormModel(input: StormModelInput): StormModelResult {
       bins.attempt(t, count);
       bins.failure(t, count);
     }
-    refusedByBin.fill(0);
   };
   const failNow = (i: number, t: number, code: number): void => {
     series.failures[code][(t / 1000) | 0]++;

@@ -52,28 +52,25 @@ export function stagedPolicy(params: StagedPolicyParams): ReconnectPolicy {
   const steps: number[] = [];
   for (let k = 0; k < 64 && (k < 2 || steps[k - 1] < capMs); k++) steps.push(step(k));
   const stepAt = (k: number): number => (k < steps.length ? steps[k] : step(k));
-  // One function for every jitter kind, switching on a number: the planner calls it
-  // for millions of attempts, and a closure per kind makes that call site polymorphic
+  // One function for every jitter kind, switching on it: the planner calls it for
+  // millions of attempts, and a closure per kind makes that call site polymorphic
   // once the advisor has modelled several kinds in the same thread (2.3x slower).
-  const kind = jitterKinds.indexOf(jitter);
   return {
     kind: 'staged',
     maxDelayMs: Math.max(firstMaxMs, capMs),
     nextDelayMs(attempt: number, previousDelayMs: number, rng: Rng): number {
       if (attempt <= 1) return firstSpan > 0 ? firstMinMs + rng() * firstSpan : firstMinMs;
       const k = attempt - 1;
-      switch (kind) {
-        case 0: // none
+      switch (jitter) {
+        case 'none':
           return stepAt(k);
-        case 1: // full
+        case 'full':
           return rng() * stepAt(k);
-        case 2: {
-          // equal
+        case 'equal': {
           const half = stepAt(k) / 2;
           return half + rng() * half;
         }
-        default: {
-          // decorrelated
+        case 'decorrelated': {
           const from = k <= 1 ? baseMs : Math.max(baseMs, previousDelayMs);
           return Math.min(capMs, baseMs + rng() * (from * 3 - baseMs));
         }
