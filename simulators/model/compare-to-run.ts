@@ -65,15 +65,6 @@ export interface ModelComparison {
 }
 
 /**
- * Replays a run in the model: the same devices and seed (so the same boot
- * order and policy waits), the fault as the run met it, the capacity the
- * scenario states (unlimited unless its target has an `acceptRate`), and compares devices online second by second. What the replay takes from
- * the run is the timeline of the fault and of the boot (when the devices
- * attempted, lost their connection, and could connect again); what it
- * predicts is every wait, retry and return after that. Never throws: a run
- * is data even when the planner cannot model it.
- */
-/**
  * The timeouts the run itself used: the scenario's, as the harness stretches
  * them for its machine (heartbeats spaced out for a large fleet at a high
  * time scale, timeouts raised when the machine is the bottleneck). They
@@ -89,6 +80,15 @@ export function runTimeouts(scenario: Scenario): ModelTimeouts {
   };
 }
 
+/**
+ * Replays a run in the model: the same devices and seed (so the same boot
+ * order and policy waits), the fault as the run met it, the capacity the
+ * scenario states (unlimited unless its target has an `acceptRate`), and compares devices online second by second. What the replay takes from
+ * the run is the timeline of the fault and of the boot (when the devices
+ * attempted, lost their connection, and could connect again); what it
+ * predicts is every wait, retry and return after that. Never throws: a run
+ * is data even when the planner cannot model it.
+ */
 export function compareModelToRun(scenario: Scenario, summary: RunSummary): ModelComparison {
   const seconds = summary.series.length;
   const empty = (note: string, fault: FaultKind | null = null): ModelComparison => ({
