@@ -16,14 +16,13 @@ export interface Evaluated {
 /** Models `policies` one by one on `input`; pure, so it runs the same in a worker thread. */
 export function evaluatePolicies(input: Omit<StormModelInput, 'policy'>, policies: readonly StagedPolicyParams[], full: boolean): Evaluated[] {
   return policies.map((policy) => {
-    const result = runStormModel({ ...input, policy });
-    const { series: _series, ...rest } = result;
+    const { series: _empty, ...result } = runStormModel({ ...input, policy, omitSeries: true });
     return {
       policy,
       targetMs: result.recoveryAt[0]?.ms ?? null,
       peak: result.attempts.peakPerSecond,
       attempts: result.attempts.total,
-      ...(full ? { result: rest } : {}),
+      ...(full ? { result } : {}),
     };
   });
 }

@@ -62,6 +62,8 @@ export interface StormModelInput {
   keepDeviceTimes?: boolean;
   /** Percentiles (0-100] to report in `recoveryAt` besides the standard ones. */
   extraPercentiles?: readonly number[];
+  /** Leave `series` empty: the advisor ranks by totals and phases, and building the points was a tenth of a screening run. */
+  omitSeries?: boolean;
 }
 
 /**
@@ -766,7 +768,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
   }
 
   flushRefused();
-  const points = series.points();
+  const points = input.omitSeries ? [] : series.points();
   const recovery = fault ? pickRecovery(backTimes, backCount, n, w, restoreAt) : { t50: null, t90: null, t99: null, t999: null, t100: null };
   const phases = modelPhases(bins, {
     boot: boot !== undefined,
