@@ -33,7 +33,7 @@ export function formatSummary(summary: RunSummary, runDir: string): string {
       'plan vs measured',
       summary.plan?.maxDeviationPct == null
         ? `not compared${summary.plan?.note ? `: ${summary.plan.note}` : ''}`
-        : `the plan from the scenario alone was within ${summary.plan.maxDeviationPct}% of the fleet (${summary.plan.maxDeviationDevices} devices) at every second from ${planFrom(summary.plan)}; worst at ${formatDuration(summary.plan.atMs ?? 0)}`,
+        : `the plan from the scenario alone was within ${summary.plan.maxDeviationPct}% of the fleet (${summary.plan.maxDeviationDevices} devices) at every second from ${planFrom(summary.plan)}; worst at ${formatDuration(summary.plan.atMs ?? 0)}${summary.plan.beyondMachine ? ` (${summary.plan.beyondMachine})` : ''}`,
     ],
     ['replay vs measured', summary.model?.maxDeviationPct == null ? `not compared${summary.model?.note ? `: ${summary.model.note}` : ''}` : `the planner fed this run's boot and restore times was within ${summary.model.maxDeviationPct}% of the fleet (${summary.model.maxDeviationDevices} devices) at every second; worst at ${formatDuration(summary.model.atMs ?? 0)}${summary.model.note ? ` (${summary.model.note})` : ''}`],
     ...integrityRows(summary),

@@ -169,6 +169,10 @@ const summaryShape = {
       comparedFromMs: nullableMs.optional().describe('where the gap is measured from: the fault, or for a kill the second the fleet had noticed it as the plan has it'),
       noticeLagMs: nullableMs.optional().describe('how long after the fault the measured fleet had noticed it as the plan has it; 0 when the fault is not noticed by reset'),
       predictedOnline: z.array(z.number()).describe('devices online at the end of each scenario second from fromMs on, as planned'),
+      beyondMachine: z
+        .string()
+        .optional()
+        .describe("set when the plan's busiest second after the restore, at the run's time scale, is more than this machine connects per real second: the gaps then include the machine's own queue"),
     })
     .optional()
     .describe('the plain plan from the scenario alone against this run, from the fault on: simulators/model/compare-to-run.ts'),

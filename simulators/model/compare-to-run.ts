@@ -5,7 +5,7 @@ import { unlimitedCapacity, type CapacityParams } from './capacity-model.ts';
 import { faults, type FaultKind, type FaultParams } from './fault-model.ts';
 import { outageOfChaos, type ChaosEventLike } from './scenario-fault.ts';
 import { runStormModel, type ModelTimeouts } from './storm-model.ts';
-import { machineTiming } from '../../scenarios/machine-timing.ts';
+import { machineConnectsPerSecond, machineTiming } from '../../scenarios/machine-timing.ts';
 
 /**
  * The backend capacity a comparison assumed: unlimited, or the accept rate
@@ -372,9 +372,35 @@ export interface PlanComparison {
   noticeLagMs: number | null;
   /** Why there is no comparison. */
   note?: string;
+  /** Set when the plan's busiest second after the restore is more, per real second at the run's scale, than this machine connects: the gaps then include the machine's own queue. */
+  beyondMachine?: string;
   assumed: { fault: FaultKind | null; outageMs: number | null; serviceTimeMs: number; capacity: AssumedCapacity };
   /** Devices online at the end of each scenario second from `fromMs` on, as planned. */
   predictedOnline: number[];
+}
+
+/**
+ * Whether the plan's busiest second of attempts after the restore comes,
+ * at `timeScale`, faster than this machine connects devices (fleet and
+ * reference backend together; see machineConnectsPerSecond). The machine's
+ * rule for a run (machine-timing.ts) looks at the fleet's average arrival
+ * over its first wait; a policy's retry waves come in bursts above it. At
+ * 5,000 devices the plan's busiest second of a hard kill's recovery has 136
+ * attempts: 2,720 per real second at scale 20, where the measured waves came
+ * 2-3 s behind the plan's (gaps 8.9-9.9%); 1,360 at scale 10 (4.4-5.6%); 680
+ * at scale 5 (1.1-1.6%). A rough line, then, as the machine's figure is.
+ */
+function busiestBeyondMachine(series: readonly SeriesPoint[], restoredAtMs: number, timeScale: number): string | undefined {
+  if (!(timeScale > 0)) return undefined;
+  let busiest = 0;
+  for (let s = Math.floor(restoredAtMs / 1000); s < series.length; s++) busiest = Math.max(busiest, series[s].attempts);
+  const perRealSecond = busiest * timeScale;
+  if (perRealSecond <= machineConnectsPerSecond) return undefined;
+  const keepsUp = Math.max(1, Math.floor(machineConnectsPerSecond / busiest));
+  return (
+    `the plan's busiest second after the restore has ${busiest} attempts, ${Math.round(perRealSecond).toLocaleString('en-US')} per real second at time scale ${timeScale}, ` +
+    `beyond the ~${machineConnectsPerSecond.toLocaleString('en-US')} this machine connects, so the gaps include the machine's own queue; try --time-scale ${keepsUp} or less`
+  );
 }
 
 /** The longest a reset notice may take the measured fleet before its gap counts, scenario seconds. */
@@ -435,8 +461,10 @@ export function comparePlanToRun(scenario: Scenario, summary: RunSummary): PlanC
       const reached = predictedOnline.findIndex((p, i) => i <= noticeWindowS && summary.series[fromSecond + i].online <= p);
       if (reached > 0) skip = reached;
     }
+    const beyondMachine = busiestBeyondMachine(result.series, outage.outageMs, summary.timeScale);
     return {
       ...worstGap(gaps.slice(skip), fromSecond + skip, summary.devices),
+      ...(beyondMachine ? { beyondMachine } : {}),
       fromMs: fromSecond * 1000,
       comparedFromMs: (fromSecond + skip) * 1000,
       noticeLagMs: skip === 0 ? 0 : Math.max(0, Math.round((fromSecond + skip) * 1000 - faultAtMs)),

@@ -75,6 +75,35 @@ describe('the plain plan against a run whose fleet noticed the kill late', () =>
   });
 });
 
+describe("the plain plan says when its busiest second is beyond the machine's", () => {
+  const kill = scenarioWith('kill');
+  const measured = (timeScale: number): RunSummary => ({ ...measuredWithLag(kill, 'hard-kill', 0), timeScale }) as RunSummary;
+  // The plan's busiest second after the restore (60 s into the fault), counted here from the model's own series.
+  const planned = runStormModel({
+    devices,
+    seed: kill.seed,
+    policy: kill.policy,
+    timeouts,
+    fault: { kind: 'hard-kill', atMs: 0, outageMs: 60_000 },
+    capacity: { ...unlimitedCapacity, serviceTimeMs: planDefaultServiceTimeMs },
+    untilMs: 900_000,
+  });
+  const busiest = Math.max(...planned.series.slice(60).map((p) => p.attempts));
+
+  test('at a scale where that second is more per real second than the machine connects: named, with a scale that keeps up', () => {
+    const scale = Math.ceil(4000 / busiest);
+    const plan = comparePlanToRun(kill, measured(scale));
+    expect(plan.beyondMachine).toContain(`busiest second after the restore has ${busiest} attempts`);
+    expect(plan.beyondMachine).toContain(`at time scale ${scale}`);
+    expect(plan.beyondMachine).toContain(`try --time-scale ${Math.floor(2000 / busiest)} or less`);
+  });
+
+  test('at a scale the machine keeps: nothing said', () => {
+    expect(comparePlanToRun(kill, measured(Math.floor(2000 / busiest))).beyondMachine).toBeUndefined();
+    expect(comparePlanToRun(kill, measuredWithLag(kill, 'hard-kill', 0)).beyondMachine).toBeUndefined();
+  });
+});
+
 describe('the plain plan uses the timings the run uses', () => {
   test("nov4 at 5,000 devices, time scale 60: the harness stretches the heartbeats, and the plan's notices move with them", async () => {
     const { builtInScenarios } = await import('../../scenarios/library/index.ts');
