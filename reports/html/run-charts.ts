@@ -182,7 +182,7 @@ export function runCharts(summary: RunSummary): ChartSlot[] {
   const planned = plannedOnline(summary);
   const planCaption =
     planned && summary.plan?.maxDeviationPct != null
-      ? ` Dotted: the plain plan from the scenario alone, from the fault on (within ${summary.plan.maxDeviationPct}% of the fleet at every second${summary.plan.noticeLagMs ? `, counted from the fleet's notice of the kill ${formatDuration(summary.plan.noticeLagMs)} after it` : ''}).`
+      ? ` Dotted: the plain plan from the scenario alone, from the fault on (within ${summary.plan.maxDeviationPct}% of the fleet at every second${summary.plan.noticeLagMs ? `, counted from the fleet's notice of the kill ${formatDuration(summary.plan.noticeLagMs)} after it` : ''}).${summary.plan.beyondMachine ? ` Note: ${summary.plan.beyondMachine}.` : ''}`
       : '';
   chart({
     id: 'online',

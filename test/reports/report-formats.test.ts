@@ -5,6 +5,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, test } from 'vitest';
 import { renderRunReport } from '../../reports/html/html-report.ts';
 import { runCharts } from '../../reports/html/run-charts.ts';
+import { formatSummary } from '../../reports/console-summary.ts';
 import { renderJunit } from '../../reports/junit-report.ts';
 import { renderMarkdown } from '../../reports/markdown-report.ts';
 import type { RunSummary } from '../../reports/run-collector.ts';
@@ -101,6 +102,17 @@ describe('HTML report (without a browser)', () => {
     expect(partial).toContain('data-verdict="incomplete"');
     expect(partial).toMatch(/id="report-notes"><p>Partial run: the event stream ends without a run-end event/);
     expect(partial).toContain('1 line of events.ndjson could not be read');
+  });
+
+  test("a plan whose busiest second is beyond the machine: the note in the chart's caption and on the console line", () => {
+    const beyondMachine = "the plan's busiest second after the restore has 136 attempts, 2,720 per real second at time scale 20, beyond the ~2,000 this machine connects";
+    const plan = { maxDeviationPct: 8.9, maxDeviationDevices: 445, atMs: 20_000, fromMs: 10_000, comparedFromMs: 10_000, noticeLagMs: 0, predictedOnline: [0, 0, 5], beyondMachine };
+    const withPlan = { ...summary, plan } as unknown as RunSummary;
+    const online = runCharts(withPlan).flatMap((s) => (s.kind === 'chart' && s.spec.id === 'online' ? [s.spec] : []))[0];
+    expect(online.caption).toContain(`within 8.9% of the fleet at every second). Note: ${beyondMachine}.`);
+    expect(formatSummary(withPlan, '/tmp/run')).toContain(`within 8.9% of the fleet (445 devices) at every second from the fault on; worst at 20s (${beyondMachine})`);
+    const { beyondMachine: _none, ...quiet } = plan;
+    expect(runCharts({ ...summary, plan: quiet } as unknown as RunSummary).flatMap((s) => (s.kind === 'chart' && s.spec.id === 'online' ? [s.spec.caption] : []))[0]).not.toContain('Note:');
   });
 
   test('chaos bands on every scenario-time chart, the planner curve when the summary has one, API latency marked as not measured', () => {
