@@ -8,9 +8,46 @@
 //
 // Loaded with `node --import <this file>` (every child process aftershock
 // starts gets it, see own-node.ts), or imported first by the bin.
-import { readFileSync } from 'node:fs';
-import { registerHooks, stripTypeScriptTypes } from 'node:module';
+//
+// Both keep what they did in Node's compile cache (module.enableCompileCache,
+// in the OS temp folder unless NODE_COMPILE_CACHE says where;
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off): the first TypeScript file a
+// process or worker thread loads costs ~150 ms of setting up the type
+// stripper, which the policy advisor's five worker threads paid each time,
+// and a cached file skips it.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { enableCompileCache, getCompileCacheDir, registerHooks, stripTypeScriptTypes } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { threadId } from 'node:worker_threads';
+
+enableCompileCache?.();
+const strippedDir = getCompileCacheDir?.() ? join(getCompileCacheDir(), 'aftershock-stripped') : undefined;
+
+/** The file's source with its types stripped, from the cache (keyed by the source itself) when it is there. */
+function strippedSource(path) {
+  const source = readFileSync(path, 'utf8');
+  // mode 'strip' blanks the types in place, so stack traces keep their line and column.
+  if (strippedDir === undefined) return stripTypeScriptTypes(source, { mode: 'strip' });
+  const cached = join(strippedDir, `${createHash('sha256').update(source).digest('hex').slice(0, 40)}.js`);
+  try {
+    return readFileSync(cached, 'utf8');
+  } catch {
+    // not cached yet
+  }
+  const stripped = stripTypeScriptTypes(source, { mode: 'strip' });
+  try {
+    // Written aside and renamed: another process may be reading the same entry.
+    mkdirSync(strippedDir, { recursive: true });
+    const partial = `${cached}.${process.pid}-${threadId}`;
+    writeFileSync(partial, stripped);
+    renameSync(partial, cached);
+  } catch {
+    // a cache that cannot be written is only slower
+  }
+  return stripped;
+}
 
 const packageRoot = new URL('../../', import.meta.url).href;
 
@@ -26,9 +63,7 @@ process.emitWarning = function (warning, ...rest) {
 registerHooks({
   load(url, context, nextLoad) {
     if (url.startsWith(packageRoot) && url.endsWith('.ts') && url.includes('/node_modules/')) {
-      const source = readFileSync(fileURLToPath(url), 'utf8');
-      // mode 'strip' blanks the types in place, so stack traces keep their line and column.
-      return { format: 'module', source: stripTypeScriptTypes(source, { mode: 'strip' }), shortCircuit: true };
+      return { format: 'module', source: strippedSource(fileURLToPath(url)), shortCircuit: true };
     }
     return nextLoad(url, context);
   },
