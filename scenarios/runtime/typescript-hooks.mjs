@@ -9,12 +9,12 @@
 // Loaded with `node --import <this file>` (every child process aftershock
 // starts gets it, see own-node.ts), or imported first by the bin.
 //
-// Both keep what they did in Node's compile cache (module.enableCompileCache,
-// in the OS temp folder unless NODE_COMPILE_CACHE says where;
-// NODE_DISABLE_COMPILE_CACHE=1 turns it off): the first TypeScript file a
-// process or worker thread loads costs ~150 ms of setting up the type
-// stripper, which the policy advisor's five worker threads paid each time,
-// and a cached file skips it.
+// Node's compile cache is turned on (module.enableCompileCache, in the OS
+// temp folder unless NODE_COMPILE_CACHE says where; NODE_DISABLE_COMPILE_CACHE=1
+// turns it off), and this hook keeps the sources it strips beside it: the
+// first TypeScript file a process or worker thread strips costs ~150 ms of
+// setting up the type stripper, which the policy advisor's five worker
+// threads paid each time, and a cached file, Node's or the hook's, skips it.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { enableCompileCache, getCompileCacheDir, registerHooks, stripTypeScriptTypes } from 'node:module';
@@ -23,7 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
 
 enableCompileCache?.();
-const strippedDir = getCompileCacheDir?.() ? join(getCompileCacheDir(), 'aftershock-stripped') : undefined;
+const compileCacheDir = getCompileCacheDir?.();
+const strippedDir = compileCacheDir ? join(compileCacheDir, 'aftershock-stripped') : undefined;
 
 /** The file's source with its types stripped, from the cache (keyed by the source itself) when it is there. */
 function strippedSource(path) {

@@ -340,11 +340,13 @@ export class Fleet {
    * later, after the shard's one thread has read every other socket's end:
    * in a bare ws client on this machine, 5,000 sockets of a killed backend
    * end within 120 ms and close within 300-450 ms (6-9 s of scenario time at
-   * scale 20), which made the fleet's notice of a kill that much late. Closing by the WebSocket's protocol (a
-   * close frame) ends the stream too, so the cause is the same: `close`.
+   * scale 20), which made the fleet's notice of a kill that much late.
+   * Closing by the WebSocket's protocol (a close frame) ends the stream too,
+   * so the cause is the same: `close`.
    */
   private handleTcpEnd(device: Device, tcp: Socket): void {
     if (this.stopped || device.tcp !== tcp || device.state !== DeviceState.online) return;
+    // Let go of the sockets first, so that lose() does not terminate the WebSocket (see below).
     device.socket = null;
     device.tcp = null;
     this.lose(device, 'close');

@@ -87,6 +87,9 @@ export function candidatePolicies(): StagedPolicyParams[] {
   return out;
 }
 
+/** Most worker threads the advisor runs at once (each full-size run holds ~60 MB per million devices). */
+const maxThreads = 8;
+
 /** One job for a worker: the policies modelled on `input`, answered in order. */
 function ask(worker: Worker, input: Omit<StormModelInput, 'policy'>, policies: readonly StagedPolicyParams[], full: boolean): Promise<Evaluated[]> {
   return new Promise<Evaluated[]>((resolve, reject) => {
@@ -139,7 +142,7 @@ class ModelPool {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(policies.length, 8) }, lane));
+    await Promise.all(Array.from({ length: Math.min(policies.length, maxThreads) }, lane));
     return out;
   }
 
@@ -203,7 +206,7 @@ export async function optimizePolicy(request: OptimizeRequest): Promise<Optimize
     untilMs: restoredAtMs + target.withinMs + modelTickMs,
   };
   const meets = (e: Evaluated): boolean => e.targetMs !== null && e.targetMs <= target.withinMs;
-  const pool = new ModelPool(Math.max(1, Math.min(request.threads ?? availableParallelism(), 8)));
+  const pool = new ModelPool(Math.max(1, Math.min(request.threads ?? availableParallelism(), maxThreads)));
   try {
     const screenStarted = performance.now();
     const candidates = candidatePolicies();

@@ -305,7 +305,10 @@ export function runStormModel(input: StormModelInput): StormModelResult {
       heapPush(i);
       return;
     }
-    const slot = b % ring;
+    listIn(b % ring, i);
+  };
+  /** Puts device i at the head of bucket `slot`'s list, counted in its block. */
+  const listIn = (slot: number, i: number): void => {
     link(i, head[slot]);
     head[slot] = i;
     listedInBlock[slot >> blockShift]++;
@@ -624,12 +627,7 @@ export function runStormModel(input: StormModelInput): StormModelResult {
     }
     orderedBucket = -1;
     // At or after the limit (a fault or a restore within this tick): back in the bucket for the next drain.
-    while (heapSize > 0) {
-      const i = heap[--heapSize];
-      link(i, head[slot]);
-      head[slot] = i;
-      listedInBlock[slot >> blockShift]++;
-    }
+    while (heapSize > 0) listIn(slot, heap[--heapSize]);
   };
   const drainAsListed = (limitMs: number): void => {
     const slot = bucket % ring;
